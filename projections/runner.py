@@ -1,0 +1,193 @@
+"""Checkpointed catch-up for projections, with single-active-runner and rebuild-and-swap.
+
+Exactly-once effect: a batch of events and the checkpoint that says it was applied are written
+in one transaction, so a crash repeats nothing and loses nothing.
+One active runner per projection across processes: a session advisory lock keyed by the
+projection name; a standby process keeps trying and takes over when the holder's connection
+dies (PostgreSQL releases session locks with the session).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from events.db import connect
+from events.notifications import Notifier
+from events.store import _EVENT_COLUMNS, row_to_event
+from projections.base import Projection
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+PROJECTIONS_CHANNEL = "kehu_projections"
+Progress = Callable[[int, int], None]
+
+
+def lock_key(name: str) -> int:
+    # A stable 32-bit key per projection name (hash() is salted per process).
+    return zlib.crc32(f"kehu.projection.{name}".encode())
+
+
+def rebuild_schema(name: str) -> str:
+    return f"kehu_rebuild_{name}"
+
+
+async def _fetch_batch(
+    conn: asyncpg.Connection, projection: Projection, after: int, upto: int
+) -> list[asyncpg.Record]:
+    types = sorted(projection.event_types) if projection.event_types is not None else None
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
+        " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
+        " ORDER BY position LIMIT $3",
+        after, upto, BATCH, types,
+    )
+    return rows
+
+
+async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: int,
+                      *, checkpoint_name: str | None = None) -> int:
+    """Apply the next batch after `after` and move the checkpoint, in one transaction.
+
+    Returns the new position (== `after` when there was nothing to do).
+    """
+    async with conn.transaction():
+        # The head first: it is updated in the same transaction as the events it counts, so
+        # every event up to it is visible to the next statement. Reading the head after the
+        # events could jump the checkpoint over an event committed in between.
+        head = int(await conn.fetchval("SELECT position FROM event_head"))
+        if head <= after:
+            return after
+        rows = await _fetch_batch(conn, projection, after, head)
+        # A full batch may leave more; otherwise everything up to the head was seen (filtered
+        # projections too), so the checkpoint and the lag it reports stay true.
+        position = int(rows[-1]["position"]) if len(rows) == BATCH else head
+        for row in rows:
+            await projection.handle(conn, row_to_event(row))
+        await _save_checkpoint(conn, checkpoint_name or projection.name, position,
+                               projection.version)
+        await conn.execute(f"NOTIFY {PROJECTIONS_CHANNEL}")
+    return position
+
+
+async def _save_checkpoint(conn: asyncpg.Connection, name: str, position: int, version: int) -> None:
+    await conn.execute(
+        "INSERT INTO projection_checkpoints (name, position, version) VALUES ($1, $2, $3)"
+        " ON CONFLICT (name) DO UPDATE SET position = $2, version = $3, updated_at = now()",
+        name, position, version,
+    )
+
+
+async def rebuild(conn: asyncpg.Connection, projection: Projection,
+                  progress: Progress | None = None) -> int:
+    """Replay the whole log into fresh tables in a side schema, then swap them in at once.
+
+    Readers keep the old tables until the swap; a crash mid-way leaves the side schema, which the
+    next rebuild drops and starts again, so the live tables are never half-built.
+    """
+    schema = rebuild_schema(projection.name)
+    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    # The side schema first: unqualified names in handlers resolve to the fresh tables, while
+    # other projections' tables (in public) stay readable for lookups.
+    await conn.execute(f"SET search_path = {schema}, public")
+    try:
+        for statement in projection.ddl:
+            await conn.execute(statement)
+        head = int(await conn.fetchval("SELECT position FROM event_head"))
+        position = 0
+        while True:
+            moved = await apply_batch(conn, projection, position,
+                                      checkpoint_name=f"{projection.name}#rebuild")
+            if progress is not None:
+                progress(min(moved, head), head)
+            if moved == position:
+                break
+            position = moved
+    finally:
+        await conn.execute("SET search_path = public")
+    async with conn.transaction():
+        for table in projection.tables:
+            await conn.execute(f"DROP TABLE IF EXISTS public.{table} CASCADE")
+            await conn.execute(f"ALTER TABLE {schema}.{table} SET SCHEMA public")
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1",
+                           f"{projection.name}#rebuild")
+        await _save_checkpoint(conn, projection.name, position, projection.version)
+        await conn.execute(
+            "UPDATE projection_checkpoints SET rebuild_requested = false WHERE name = $1",
+            projection.name,
+        )
+    log.info("projection %s rebuilt up to %d", projection.name, position)
+    return position
+
+
+async def _checkpoint(conn: asyncpg.Connection, name: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT position, version, rebuild_requested FROM projection_checkpoints WHERE name = $1",
+        name,
+    )
+    return row
+
+
+async def _needs_rebuild(conn: asyncpg.Connection, projection: Projection) -> bool:
+    row = await _checkpoint(conn, projection.name)
+    return row is None or row["version"] != projection.version or bool(row["rebuild_requested"])
+
+
+async def run_active(conn: asyncpg.Connection, projection: Projection, notifier: Notifier) -> None:
+    """The active runner's loop, with the advisory lock already held on `conn`."""
+    while True:
+        if await _needs_rebuild(conn, projection):
+            await rebuild(conn, projection)
+        row = await _checkpoint(conn, projection.name)
+        assert row is not None
+        position = int(row["position"])
+        moved = await apply_batch(conn, projection, position)
+        if moved == position:
+            await notifier.wait(position)
+
+
+async def run_forever(dsn: str, projection: Projection, notifier: Notifier,
+                      *, standby_interval: float = 1.0) -> None:
+    """Be the active runner when the lock is free, a standby otherwise; survive lost servers."""
+    while True:
+        conn: Any = None
+        try:
+            conn = await connect(dsn)
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)",
+                                          lock_key(projection.name)):
+                await asyncio.sleep(standby_interval)
+            log.info("projection %s: active in this process", projection.name)
+            await run_active(conn, projection, notifier)
+        except asyncio.CancelledError:
+            raise
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("projection %s: %s; retrying", projection.name, exc)
+            await asyncio.sleep(standby_interval)
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+
+
+async def wait_for_position(pool: asyncpg.Pool, names: list[str], position: int,
+                            timeout: float) -> bool:
+    """Read-your-writes: wait until every named projection has applied `position`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        lowest = await pool.fetchval(
+            "SELECT coalesce(min(position), 0) FROM projection_checkpoints WHERE name = ANY($1)",
+            names,
+        )
+        if lowest >= position:
+            return True
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(0.01)
