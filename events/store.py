@@ -239,13 +239,33 @@ class EventStore:
         return [row_to_event(r) for r in rows]
 
     async def read_all(
-        self, after: int, limit: int = 1000, types: Sequence[str] | None = None
+        self,
+        after: int,
+        limit: int = 1000,
+        types: Sequence[str] | None = None,
+        *,
+        upto: int | None = None,
+        stream_type: str | None = None,
+        actor_id: str | None = None,
+        recorded_from: datetime | None = None,
+        recorded_to: datetime | None = None,
     ) -> list[StoredEvent]:
+        """Events after a position, in position order, optionally filtered.
+
+        `upto` bounds the read by a head position read earlier; callers that filter use it to
+        know how far they have looked even when nothing matched.
+        """
         rows = await self.pool.fetch(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1"
-            " AND ($3::text[] IS NULL OR event_type = ANY($3::text[]))"
+            " AND ($3::bigint IS NULL OR position <= $3)"
+            " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
+            " AND ($5::text IS NULL OR stream_type = $5)"
+            " AND ($6::text IS NULL OR metadata->>'actor_id' = $6)"
+            " AND ($7::timestamptz IS NULL OR recorded_at >= $7)"
+            " AND ($8::timestamptz IS NULL OR recorded_at < $8)"
             " ORDER BY position LIMIT $2",
-            after, limit, list(types) if types else None,
+            after, limit, upto, list(types) if types else None, stream_type, actor_id,
+            recorded_from, recorded_to,
         )
         return [row_to_event(r) for r in rows]
 

@@ -77,7 +77,9 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
     return position
 
 
-async def _save_checkpoint(conn: asyncpg.Connection, name: str, position: int, version: int) -> None:
+async def _save_checkpoint(
+    conn: asyncpg.Connection, name: str, position: int, version: int
+) -> None:
     await conn.execute(
         "INSERT INTO projection_checkpoints (name, position, version) VALUES ($1, $2, $3)"
         " ON CONFLICT (name) DO UPDATE SET position = $2, version = $3, updated_at = now()",

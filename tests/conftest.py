@@ -20,6 +20,7 @@ from events.db import create_pool
 from events.embedded import start_embedded
 from events.migrations.run import upgrade
 from events.store import EventStore
+from tests.live import LiveServer, run_server
 
 
 def _with_database(dsn: str, name: str) -> str:
@@ -84,3 +85,10 @@ async def fresh_dsn(server_dsn: str) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real uvicorn process for the session's end-to-end tests."""
+    with run_server(dsn, tmp_path_factory.mktemp("live")) as server:
+        yield server

@@ -1,0 +1,1 @@
+"""The GraphQL API (strawberry): types, inputs, queries, mutations, subscriptions, auth, limits."""

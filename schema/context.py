@@ -1,0 +1,133 @@
+"""The typed context every resolver gets: the services the lifespan owns, and the caller."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from events.actors import Actor
+from events.context import Context
+from events.notifications import Notifier
+from events.store import EventStore
+from projections.runner import wait_for_position
+from schema.auth import AuthError
+from schema.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    dsn: str
+    pool: asyncpg.Pool
+    store: EventStore
+    notifier: Notifier
+    projection_names: list[str] = field(default_factory=list)
+
+
+class ApiError(GraphQLError):
+    """An expected error of a query, shown to the caller with a machine-readable code."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, rule: str | None = None, field: str | None = None):
+        extensions: dict[str, Any] = {"code": self.code}
+        if rule:
+            extensions["rule"] = rule
+        if field:
+            extensions["field"] = field
+        super().__init__(message, extensions=extensions)
+
+
+class NotAuthenticated(ApiError):
+    code = "UNAUTHENTICATED"
+
+
+class NotAllowed(ApiError):
+    code = "FORBIDDEN"
+
+
+class BadInput(ApiError):
+    code = "BAD_USER_INPUT"
+
+
+class ReadNotCaughtUp(ApiError):
+    """atLeast was not reached within the read-your-writes timeout."""
+
+    code = "NOT_CAUGHT_UP"
+
+
+@dataclass
+class KehuContext:
+    services: Services
+    actor: Actor | None
+    auth_error: AuthError | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket init
+    subscriptions: int = 0
+
+    @property
+    def store(self) -> EventStore:
+        return self.services.store
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.services.pool
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            reason = str(self.auth_error) if self.auth_error else "not authenticated"
+            raise NotAuthenticated(reason)
+        return self.actor
+
+    def command_context(self) -> Context:
+        """The decision context for a command: who acts, now, and the request as correlation."""
+        return Context(
+            actor=self.require_actor(),
+            now=datetime.now(UTC),
+            tz=self.settings.timezone,
+            correlation_id=self.request_id,
+        )
+
+    def page_size(self, first: int | None) -> int:
+        limit = self.settings.max_page_size
+        if first is None:
+            return limit
+        if first < 0 or first > limit:
+            raise BadInput(f"first must be between 0 and {limit}", field="first")
+        return first
+
+    async def read_after(self, at_least: int | None) -> None:
+        """Read-your-writes: wait (bounded) until the projections include `at_least`."""
+        if at_least is None or at_least <= 0:
+            return
+        ok = await wait_for_position(self.pool, self.services.projection_names, at_least,
+                                     self.settings.read_your_writes_timeout_s)
+        if not ok:
+            raise ReadNotCaughtUp(f"projections have not reached position {at_least} yet")
+
+
+def ctx_of(info: Info[Any, Any]) -> KehuContext:
+    context = info.context
+    assert isinstance(context, KehuContext)
+    return context
+
+
+def actor_of(info: Info[Any, Any]) -> Actor:
+    return ctx_of(info).require_actor()
+
+
+def require_reader(info: Info[Any, Any], *roles: str) -> Actor:
+    actor = actor_of(info)
+    if roles and actor.role not in roles:
+        raise NotAllowed(f"role {actor.role.value} may not read this", rule="roles")
+    return actor

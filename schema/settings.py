@@ -1,0 +1,98 @@
+"""Settings from the environment, read once at start-up. Every name is in the README."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else int(value)
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else float(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".kehu")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str = ""
+    jwt_public_key: str | None = None
+    graphiql: bool = True
+    introspection: bool = True
+    max_depth: int = 12
+    max_tokens: int = 5000
+    max_aliases: int = 30
+    max_page_size: int = 100
+    max_body_bytes: int = 1_000_000
+    max_batch: int = 10
+    max_subscriptions_per_connection: int = 20
+    connection_init_timeout_s: float = 5.0
+    read_your_writes_timeout_s: float = 5.0
+    ready_max_lag: int = 1000
+    staff_see_all: bool = False
+    poll_interval_s: float = 1.0
+    run_projections: bool = True
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("KEHU_DATA_DIR", ".kehu"))
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            data_dir=data_dir,
+            timezone=ZoneInfo(os.environ.get("KEHU_TIMEZONE", "Asia/Shanghai")),
+            jwt_algorithm=os.environ.get("KEHU_JWT_ALGORITHM", "HS256"),
+            jwt_secret=os.environ.get("KEHU_JWT_SECRET") or _local_secret(data_dir),
+            jwt_public_key=_read_key(os.environ.get("KEHU_JWT_PUBLIC_KEY")),
+            graphiql=_bool("KEHU_GRAPHIQL", True),
+            introspection=_bool("KEHU_INTROSPECTION", True),
+            max_depth=_int("KEHU_MAX_DEPTH", 12),
+            max_tokens=_int("KEHU_MAX_TOKENS", 5000),
+            max_aliases=_int("KEHU_MAX_ALIASES", 30),
+            max_page_size=_int("KEHU_MAX_PAGE_SIZE", 100),
+            max_body_bytes=_int("KEHU_MAX_BODY_BYTES", 1_000_000),
+            max_batch=_int("KEHU_MAX_BATCH", 10),
+            max_subscriptions_per_connection=_int("KEHU_MAX_SUBSCRIPTIONS", 20),
+            connection_init_timeout_s=_float("KEHU_WS_INIT_TIMEOUT", 5.0),
+            read_your_writes_timeout_s=_float("KEHU_READ_YOUR_WRITES_TIMEOUT", 5.0),
+            ready_max_lag=_int("KEHU_READY_MAX_LAG", 1000),
+            staff_see_all=_bool("KEHU_STAFF_SEE_ALL", False),
+            poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
+            run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
+        )
+
+
+def _read_key(value: str | None) -> str | None:
+    """A PEM key given inline or as a path to a file."""
+    if not value:
+        return None
+    if value.lstrip().startswith("-----BEGIN"):
+        return value
+    return Path(value).read_text()
+
+
+def _local_secret(data_dir: Path) -> str:
+    """For development: a random HS256 secret kept in the data folder, so `kehu token` and the
+    server agree without configuration. Production sets KEHU_JWT_SECRET or a public key."""
+    path = data_dir / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

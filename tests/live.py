@@ -1,0 +1,128 @@
+"""A real Kehu server (uvicorn in its own process) for end-to-end tests, and its clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from events.actors import Role
+from schema.auth import mint_token
+from schema.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SECRET = "kehu-test-secret-0123456789-abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token(user: str, role: Role | str, name: str | None = None, ttl: int = 3600) -> str:
+    settings = Settings(jwt_secret=TEST_SECRET)
+    return mint_token(settings, user_id=user, name=name or user, role=Role(role), ttl_s=ttl)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/graphql"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def run_server(dsn: str, tmp: Path, **env: str) -> Iterator[LiveServer]:
+    port = free_port()
+    log_path = tmp / f"server-{port}.log"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "KEHU_JWT_SECRET": TEST_SECRET,
+        "KEHU_DATA_DIR": str(tmp / "data"),
+        "KEHU_POLL_INTERVAL": "0.5",
+        **env,
+    }
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "server.py"), "serve", "--port", str(port)],
+            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_ready(server: LiveServer, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{server.log()}")
+        try:
+            if httpx.get(server.url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready in {timeout}s:\n{server.log()}")
+
+
+async def gql(server: LiveServer, query: str, variables: dict[str, Any] | None = None,
+              *, auth: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(server.url + "/graphql", headers=headers,
+                                     json={"query": query, "variables": variables or {}})
+    body: dict[str, Any] = response.json()
+    return body
+
+
+class Subscriber:
+    """A graphql-transport-ws client on a real WebSocket."""
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+
+    async def init(self, auth: str) -> dict[str, Any]:
+        await self.ws.send(json.dumps({"type": "connection_init",
+                                       "payload": {"Authorization": f"Bearer {auth}"}}))
+        return json.loads(await self.ws.recv())  # type: ignore[no-any-return]
+
+    async def subscribe(self, sub_id: str, query: str, variables: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps({"id": sub_id, "type": "subscribe",
+                                       "payload": {"query": query, "variables": variables}}))
+
+    async def next(self, timeout: float = 10) -> dict[str, Any]:
+        import asyncio
+
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))  # type: ignore[no-any-return]
+
+
+def connect_ws(server: LiveServer) -> Any:
+    return websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"])
