@@ -1,0 +1,46 @@
+"""Shared set-up for benchmarks: a fresh database on the embedded server or DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from events.embedded import start_embedded
+from events.migrations.run import upgrade
+
+
+def server_dsn() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return start_embedded(Path(os.environ.get("KEHU_BENCH_DIR", tempfile.mkdtemp())))
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    base = server_dsn()
+    name = f"kehu_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    dsn = urlunsplit(urlsplit(base)._replace(path="/" + name))
+    await upgrade(dsn)
+    try:
+        yield dsn
+    finally:
+        admin = await asyncpg.connect(base)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
