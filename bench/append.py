@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database, table  # noqa: E402
-from events.actors import Actor, Role  # noqa: E402
-from events.db import create_pool  # noqa: E402
-from events.envelope import Event, Metadata  # noqa: E402
-from events.store import EventStore, StreamAppend  # noqa: E402
+from bench.common import fresh_database, table
+from events.actors import Actor, Role
+from events.db import create_pool
+from events.envelope import Event, Metadata
+from events.store import EventStore, StreamAppend
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,9 @@ BARE = """CREATE TABLE bare (position bigserial PRIMARY KEY, stream_id text, ver
           event_type text, payload jsonb, metadata jsonb, recorded_at timestamptz)"""
 
 
-async def run_writers(writers: int, appends: int, fn: Callable[[int, int], Awaitable[None]]) -> float:
+async def run_writers(
+    writers: int, appends: int, fn: Callable[[int, int], Awaitable[None]]
+) -> float:
     per = appends // writers
 
     async def writer(w: int) -> None:
@@ -60,7 +62,8 @@ async def scenario(dsn: str, writers: int, batch: int, total_events: int) -> tup
     run_id = time.monotonic_ns()
 
     def events(i: int) -> list[BenchEventRecorded]:
-        return [BenchEventRecorded(i * batch + k, "客户-" + str(i % 97), 12345) for k in range(batch)]
+        customer = "客户-" + str(i % 97)
+        return [BenchEventRecorded(i * batch + k, customer, 12345) for k in range(batch)]
 
     versions: dict[str, int] = {}
 
@@ -91,7 +94,7 @@ async def scenario(dsn: str, writers: int, batch: int, total_events: int) -> tup
 
 async def main(total: int) -> None:
     async with fresh_database() as dsn:
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for writers, batch in [(1, 1), (8, 1), (32, 1), (1, 100), (8, 100)]:
             base, kehu = await scenario(dsn, writers, batch, total * (10 if batch > 1 else 1))
             rows.append((f"{writers}", f"{batch}", f"{base:,.0f}", f"{kehu:,.0f}",

@@ -42,5 +42,8 @@ async def fresh_database() -> AsyncIterator[str]:
 
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+
+    def line(r: tuple[str, ...]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))
+
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])

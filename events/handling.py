@@ -67,6 +67,9 @@ async def execute(
     for attempt in range(CONFLICT_RETRIES):
         state, version = await load(store, stream_id, evolve)
         new_events = list(decide(state))
+        if not new_events:
+            # Nothing changed (a repeated update): success, and nothing to write.
+            return AppendResult(0, 0, {stream_id: version})
         try:
             return await store.append(
                 [StreamAppend(stream_id, stream_type, version, new_events)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from typing import Any
 
@@ -18,22 +19,48 @@ from schema.limits import extensions
 from schema.log_api import LogQueries, LogSubscriptions
 from schema.settings import Settings
 
-QUERY_PARTS: list[type] = [LogQueries]
-MUTATION_PARTS: list[type] = []
-SUBSCRIPTION_PARTS: list[type] = [LogSubscriptions]
+# Each domain's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
+# types) and may export ERROR_TYPES; the schema is their merge, composed here in one place.
+API_MODULES = (
+    "schema.customers_api",
+    "schema.visits_api",
+    "schema.policy_api",
+    "schema.meals_api",
+    "schema.sales_api",
+    "schema.analytics_api",
+    "schema.audit_api",
+    "schema.webhooks_api",
+)
 
 
-def _register_domain_parts() -> None:
-    """Domain parts register here, in one place, so the composition is explicit."""
+def _parts(attribute: str, base: list[type]) -> list[type]:
+    parts = list(base)
+    for name in API_MODULES:
+        module = _load(name)
+        if module is not None:
+            parts.extend(getattr(module, attribute, []))
+    return parts
+
+
+def _load(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:  # not written yet; any other missing import is a real error
+            return None
+        raise
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    _register_domain_parts()
-    query = merge_types("Query", tuple(QUERY_PARTS))
-    mutation = merge_types("Mutation", tuple(MUTATION_PARTS)) if MUTATION_PARTS else None
-    subscription = merge_types("Subscription", tuple(SUBSCRIPTION_PARTS))
-    return strawberry.Schema(query=query, mutation=mutation, subscription=subscription,
-                             extensions=extensions(settings))
+    queries = _parts("QUERIES", [LogQueries])
+    mutations = _parts("MUTATIONS", [])
+    subscriptions = _parts("SUBSCRIPTIONS", [LogSubscriptions])
+    return strawberry.Schema(
+        query=merge_types("Query", tuple(queries)),
+        mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
+        subscription=merge_types("Subscription", tuple(subscriptions)),
+        extensions=extensions(settings),
+    )
 
 
 class KehuGraphQL(GraphQL[KehuContext, None]):

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import websockets
+from websockets.typing import Subprotocol
 
 from events.actors import Role
 from schema.auth import mint_token
@@ -125,4 +126,5 @@ class Subscriber:
 
 
 def connect_ws(server: LiveServer) -> Any:
-    return websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"])
+    return websockets.connect(server.ws_url,
+                              subprotocols=[Subprotocol("graphql-transport-ws")])
