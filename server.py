@@ -68,6 +68,16 @@ class GraphQLEndpoint:
         await graphql(scope, receive, send)
 
 
+def extra_routes() -> list[Any]:
+    """Routes beside GraphQL that domain modules add (report exports)."""
+    try:
+        from schema import exports  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return []
+    routes: list[Any] = exports.ROUTES
+    return routes
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
@@ -96,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", endpoint),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *extra_routes(),
         ],
         lifespan=lifespan,
     )
@@ -170,6 +181,14 @@ async def _rebuild(name: str | None) -> None:
             await conn.close()
 
 
+async def _seed_demo(customers: int, years: int) -> None:
+    from schema.demo import seed_demo  # type: ignore[import-not-found,unused-ignore]
+
+    async with open_services(Settings.from_env()) as services:
+        await on_start(services)
+        await seed_demo(services, customers=customers, years=years)
+
+
 def _token(args: argparse.Namespace) -> None:
     from events.actors import Role
     from schema.auth import mint_token
@@ -196,6 +215,9 @@ def parser() -> argparse.ArgumentParser:
                        choices=["staff", "manager", "admin_office", "general_manager", "auditor",
                                 "integration"])
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    demo = sub.add_parser("seed-demo", help="fill the database with reproducible demo data")
+    demo.add_argument("--customers", type=int, default=200)
+    demo.add_argument("--years", type=int, default=3)
     return p
 
 
@@ -215,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_verify())
     elif command == "token":
         _token(args)
+    elif command == "seed-demo":
+        asyncio.run(_seed_demo(args.customers, args.years))
     return 0
 
 

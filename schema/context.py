@@ -98,6 +98,13 @@ class KehuContext:
             correlation_id=self.request_id,
         )
 
+    def visible_owner(self) -> str | None:
+        """Staff see their own visits and meal requests (None: the caller sees everyone's)."""
+        actor = self.require_actor()
+        if actor.role == "staff" and not self.settings.staff_see_all:
+            return actor.user_id
+        return None
+
     def page_size(self, first: int | None) -> int:
         limit = self.settings.max_page_size
         if first is None:
