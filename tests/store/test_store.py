@@ -151,3 +151,31 @@ async def test_hash_chain_verifies_clean_log(pool: asyncpg.Pool, store: EventSto
     report = await verify_chain(pool)
     assert report.ok, report.reason
     assert report.checked == await store.head_position()
+
+
+async def test_group_commit_one_bad_append_fails_alone(store: EventStore) -> None:
+    sids = [random_id("thing-") for _ in range(10)]
+    # Submitted together, these share a transaction; the NUL payload is refused by JSONB.
+    results = await asyncio.gather(*(
+        store.append([StreamAppend(sid, "thing", 0, [ThingHappened(i, "\x00" if i == 4 else "")])],
+                     meta())
+        for i, sid in enumerate(sids)
+    ), return_exceptions=True)
+    failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [4]
+    assert isinstance(results[4], asyncpg.PostgresError)
+    for i, sid in enumerate(sids):
+        assert len(await store.read_stream(sid)) == (0 if i == 4 else 1)
+
+
+async def test_group_commit_same_key_twice_in_one_batch_appends_once(store: EventStore) -> None:
+    sid, key = random_id("thing-"), random_id("key-")
+    first, second = await asyncio.gather(*(
+        store.append([StreamAppend(sid, "thing", 0, things(1))], meta(),
+                     idempotency_key=key, command_fingerprint="fp")
+        for _ in range(2)
+    ))
+    assert (first.first_position, first.last_position) == (second.first_position,
+                                                           second.last_position)
+    assert first.replayed != second.replayed
+    assert len(await store.read_stream(sid)) == 1
