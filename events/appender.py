@@ -108,7 +108,8 @@ class GroupAppender:
 
     async def _flush_pending(self) -> None:
         while self._pending:
-            batch, size = [], 0
+            batch: list[AppendRequest] = []
+            size = 0
             while self._pending and (not batch or size + self._pending[0].size
                                      <= MAX_EVENTS_PER_TRANSACTION):
                 request = self._pending.pop(0)
@@ -226,8 +227,8 @@ async def _explain(conn: asyncpg.Connection, request: AppendRequest,
     actual = {r["stream_id"]: r["v"] for r in rows}
     first = next((a for a in request.appends
                   if actual.get(a.stream_id, 0) != a.expected_version), request.appends[0])
-    return ConcurrencyConflict(first.stream_id, first.expected_version,
-                               actual.get(first.stream_id, 0))
+    actual_version: int = actual.get(first.stream_id, 0)
+    return ConcurrencyConflict(first.stream_id, first.expected_version, actual_version)
 
 
 async def _insert_locked(conn: asyncpg.Connection,
