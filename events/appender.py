@@ -213,8 +213,9 @@ def reused_key_error(key: str) -> IdempotencyKeyReused:
 async def _explain(conn: asyncpg.Connection, request: AppendRequest,
                    exc: asyncpg.PostgresError) -> AppendResult | BaseException:
     """A lone command the database refused: say why in domain terms where we can."""
+    refused: BaseException = exc
     if not isinstance(exc, asyncpg.UniqueViolationError):
-        return exc
+        return refused
     if exc.constraint_name == "command_log_pkey" and request.key is not None:
         # The same command raced itself in another process; the winner's result is the answer.
         found = await _earlier_results(conn, [request])
