@@ -5,7 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    ValidationRule,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -45,9 +53,50 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+# GraphiQL's own introspection query nests `ofType` about 9 deep; allow it, refuse bombs.
+MAX_INTROSPECTION_DEPTH = 15
+
+
+def _depth(node: Any, fragments: dict[str, Any], seen: frozenset[str]) -> int:
+    selection_set = getattr(node, "selection_set", None)
+    if selection_set is None:
+        return 0
+    deepest = 0
+    for child in selection_set.selections:
+        if isinstance(child, FragmentSpreadNode):
+            name = child.name.value
+            if name in seen or name not in fragments:
+                continue  # cycles are refused by the standard rules anyway
+            deepest = max(deepest, _depth(fragments[name], fragments, seen | {name}))
+        elif isinstance(child, InlineFragmentNode):
+            deepest = max(deepest, _depth(child, fragments, seen))
+        else:
+            deepest = max(deepest, 1 + _depth(child, fragments, seen))
+    return deepest
+
+
+def introspection_depth_rule(limit: int) -> type[ValidationRule]:
+    """strawberry's depth limiter skips introspection fields; this bounds them too."""
+
+    class IntrospectionDepth(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            document = self.context.document
+            fragments = {d.name.value: d for d in document.definitions
+                         if isinstance(d, FragmentDefinitionNode)}
+            for field in node.selection_set.selections:
+                introspective = isinstance(field, FieldNode) and field.name.value.startswith("__")
+                if introspective and 1 + _depth(field, fragments, frozenset()) > limit:
+                    self.report_error(GraphQLError(
+                        f"introspection query exceeds the maximum depth of {limit}", field,
+                    ))
+
+    return IntrospectionDepth
+
+
 def extensions(settings: Settings) -> list[Any]:
     chosen: list[Any] = [
         QueryDepthLimiter(max_depth=settings.max_depth),
+        AddValidationRules([introspection_depth_rule(MAX_INTROSPECTION_DEPTH)]),
         MaxTokensLimiter(max_token_count=settings.max_tokens),
         MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         MaskUnexpectedErrors,  # a class: one instance per operation, no shared state
