@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from events.db import create_pool
+from events.db import create_pool, usable_role, with_role
 from events.embedded import start_embedded
 from events.migrations.run import upgrade
 from events.notifications import Notifier
@@ -45,8 +45,9 @@ async def resolve_dsn(settings: Settings) -> str:
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Database, migrations, store and notifier; closed in reverse order."""
-    dsn = await resolve_dsn(settings)
-    await upgrade(dsn)
+    owner_dsn = await resolve_dsn(settings)
+    await upgrade(owner_dsn)  # as the owner; the server itself runs as the app role
+    dsn = with_role(owner_dsn, await usable_role(owner_dsn, settings.db_role))
     pool = await create_pool(dsn)
     notifier = Notifier(dsn, poll_interval=settings.poll_interval_s)
     await notifier.start()
@@ -56,6 +57,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         yield services
     finally:
+        for task in services.background:
+            task.cancel()
+        await asyncio.gather(*services.background, return_exceptions=True)
         await notifier.stop()
         await pool.close()
 

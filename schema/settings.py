@@ -47,6 +47,7 @@ class Settings:
     staff_see_all: bool = False
     poll_interval_s: float = 1.0
     run_projections: bool = True
+    db_role: str = "kehu_app"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,6 +74,7 @@ class Settings:
             staff_see_all=_bool("KEHU_STAFF_SEE_ALL", False),
             poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
+            db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
         )
 
 
