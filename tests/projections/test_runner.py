@@ -1,0 +1,128 @@
+"""The projection runner: exactly-once effect, one active runner, rebuild-and-swap."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from events.actors import Actor, Role
+from events.db import connect
+from events.envelope import Metadata, StoredEvent
+from events.notifications import Notifier
+from events.store import EventStore, StreamAppend
+from projections.base import Projection
+from projections.runner import apply_batch, lock_key, rebuild, run_forever
+from tests.random_refs import random_id
+from tests.store.events_for_tests import ThingHappened
+
+META = Metadata.for_actor(Actor("u-proj", "P", Role.STAFF), correlation_id="proj")
+
+
+def counting_projection(fail_on: int | None = None) -> Projection:
+    """Counts ThingHappened per stream and sums n; fails on n == fail_on if asked."""
+    table = random_id("things_")
+
+    async def handle(conn: asyncpg.Connection, e: StoredEvent) -> None:
+        if fail_on is not None and e.payload["n"] == fail_on:
+            raise RuntimeError("handler failure")
+        await conn.execute(
+            f"INSERT INTO {table} (stream_id, events, total) VALUES ($1, 1, $2)"
+            f" ON CONFLICT (stream_id) DO UPDATE SET events = {table}.events + 1,"
+            f" total = {table}.total + $2", e.stream_id, e.payload["n"],
+        )
+
+    return Projection(
+        name=table, version=1, tables=(table,),
+        ddl=(f"CREATE TABLE {table} (stream_id text PRIMARY KEY, events int, total int)",),
+        handle=handle, event_types=frozenset({"ThingHappened"}),
+    )
+
+
+async def catch_up(conn: asyncpg.Connection, projection: Projection) -> int:
+    position: int = await conn.fetchval(
+        "SELECT position FROM projection_checkpoints WHERE name = $1", projection.name)
+    while (moved := await apply_batch(conn, projection, position)) != position:
+        position = moved
+    return position
+
+
+async def rows(conn: asyncpg.Connection, table: str) -> list[tuple[str, int, int]]:
+    return [tuple(r) for r in await conn.fetch(f"SELECT * FROM {table} ORDER BY stream_id")]
+
+
+async def test_rebuild_equals_incremental_and_checkpoint_reaches_head(
+    dsn: str, store: EventStore
+) -> None:
+    sid = random_id("thing-")
+    await store.append([StreamAppend(sid, "thing", 0, [ThingHappened(i) for i in range(5)])],
+                       META)
+    projection = counting_projection()
+    conn = await connect(dsn)
+    try:
+        await rebuild(conn, projection)  # creates the tables, replays everything
+        rebuilt = await rows(conn, projection.tables[0])
+        assert (sid, 5, 10) in rebuilt
+        await store.append([StreamAppend(sid, "thing", 5, [ThingHappened(7)])], META)
+        head = await store.head_position()
+        checkpoint = await catch_up(conn, projection)
+        assert checkpoint == head
+        incremental = await rows(conn, projection.tables[0])
+        assert (sid, 6, 17) in incremental
+        await rebuild(conn, projection)
+        assert await rows(conn, projection.tables[0]) == incremental
+    finally:
+        await conn.close()
+
+
+async def test_failed_batch_writes_neither_rows_nor_checkpoint(dsn: str, store: EventStore) -> None:
+    projection = counting_projection(fail_on=-13)
+    conn = await connect(dsn)
+    try:
+        await rebuild(conn, projection)
+        before_rows = await rows(conn, projection.tables[0])
+        before = await conn.fetchval(
+            "SELECT position FROM projection_checkpoints WHERE name = $1", projection.name)
+        sid = random_id("thing-")
+        await store.append([StreamAppend(sid, "thing", 0,
+                                         [ThingHappened(1), ThingHappened(-13)])], META)
+        with pytest.raises(RuntimeError):
+            await apply_batch(conn, projection, before)
+        assert await rows(conn, projection.tables[0]) == before_rows
+        after = await conn.fetchval(
+            "SELECT position FROM projection_checkpoints WHERE name = $1", projection.name)
+        assert after == before
+    finally:
+        await conn.close()
+
+
+async def test_one_active_runner_and_failover(dsn: str, store: EventStore) -> None:
+    projection = counting_projection()
+    notifier = Notifier(dsn, poll_interval=0.1)
+    await notifier.start()
+    first = asyncio.create_task(run_forever(dsn, projection, notifier, standby_interval=0.1))
+    await asyncio.sleep(0.5)
+    second = asyncio.create_task(run_forever(dsn, projection, notifier, standby_interval=0.1))
+    observer = await connect(dsn)
+    try:
+        holders = await observer.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1"
+            " AND granted", lock_key(projection.name) & 0xFFFFFFFF)
+        assert holders == 1
+        first.cancel()  # the active runner dies; its session (and lock) go with it
+        await asyncio.gather(first, return_exceptions=True)
+        sid = random_id("thing-")
+        await store.append([StreamAppend(sid, "thing", 0, [ThingHappened(3)])], META)
+        for _ in range(100):
+            found = await observer.fetchval(
+                f"SELECT total FROM {projection.tables[0]} WHERE stream_id = $1", sid)
+            if found == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert found == 3, "the standby runner did not take over"
+    finally:
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+        await notifier.stop()
+        await observer.close()
