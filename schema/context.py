@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ class Services:
     store: EventStore
     notifier: Notifier
     projection_names: list[str] = field(default_factory=list)
+    # Workers start hooks leave running (webhook delivery); cancelled when the services close.
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class ApiError(GraphQLError):
