@@ -179,17 +179,45 @@ async def run_forever(dsn: str, projection: Projection, notifier: Notifier,
                     await conn.close()
 
 
+RECHECK_S = 0.5  # a lost NOTIFY costs at most this much latency, never a wrong answer
+
+
+async def _lowest(conn: asyncpg.Connection, names: list[str]) -> int:
+    """The least checkpoint of the named projections; one without a row has applied nothing."""
+    rows = await conn.fetch(
+        "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1)", names
+    )
+    found = {r["name"]: int(r["position"]) for r in rows}
+    return min(found.get(name, 0) for name in names)
+
+
 async def wait_for_position(pool: asyncpg.Pool, names: list[str], position: int,
                             timeout: float) -> bool:
-    """Read-your-writes: wait until every named projection has applied `position`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        lowest = await pool.fetchval(
-            "SELECT coalesce(min(position), 0) FROM projection_checkpoints WHERE name = ANY($1)",
-            names,
-        )
-        if lowest >= position:
-            return True
-        if asyncio.get_running_loop().time() >= deadline:
-            return False
-        await asyncio.sleep(0.01)
+    """Read-your-writes: wait (at most `timeout`) until every named projection has applied
+    `position`. Woken by the runners' NOTIFY on kehu_projections, re-checked every RECHECK_S."""
+    if not names:
+        return True
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with pool.acquire() as conn:
+        if await _lowest(conn, names) >= position:
+            return True  # the usual case: no LISTEN needed
+        woken = asyncio.Event()
+
+        def on_notify(*_args: Any) -> None:
+            woken.set()
+
+        await conn.add_listener(PROJECTIONS_CHANNEL, on_notify)
+        try:
+            while True:
+                woken.clear()  # before the check, so a wake-up after it is not lost
+                if await _lowest(conn, names) >= position:
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), min(remaining, RECHECK_S))
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.remove_listener(PROJECTIONS_CHANNEL, on_notify)
