@@ -19,7 +19,7 @@ def sqlalchemy_url(dsn: str) -> str:
     return dsn
 
 
-def upgrade_sync(dsn: str, revision: str = "head") -> None:
+def upgrade_sync(dsn: str, revision: str = "heads") -> None:
     config = Config()
     config.set_main_option("script_location", str(HERE))
     # ConfigParser interpolation: a literal % in a password must be doubled.

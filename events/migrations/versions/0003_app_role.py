@@ -9,13 +9,13 @@ On a server where the migrating user may not create roles (some hosted PostgreSQ
 role is skipped with a notice and the server keeps connecting as that user.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0001
 """
 
 from alembic import op
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0001"  # a branch of its own: it grants on whatever tables exist or come later
 branch_labels = None
 depends_on = None
 
