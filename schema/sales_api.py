@@ -69,7 +69,7 @@ class SaleOk(MutationOk):
 @strawberry.type
 class ImportSalesOk(MutationOk):
     import_id: strawberry.ID
-    rows: int
+    imported: int = strawberry.field(description="How many sales were written.")
     total: str = strawberry.field(description="Yuan, the sum of the imported sales.")
 
 
@@ -191,7 +191,7 @@ class SalesMutations:
             result: AppendResult = await import_sales(ctx.store, ctx.command_context(),
                                                       input.import_id, parsed, idempotency_key)
             return ImportSalesOk(**ok_fields(result), import_id=strawberry.ID(input.import_id),
-                                 rows=len(parsed.sales),
+                                 imported=len(parsed.sales),
                                  total=yuan(sum(s.amount_fen for s in parsed.sales)) or "0.00")
         return await _run(info, run)
 
