@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import strawberry
+from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.auth import AuthError, actor_from_header, actor_from_token
@@ -51,6 +55,44 @@ def _load(name: str) -> Any:
         raise
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class _NulLiterals(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        self.found = self.found or "\x00" in node.value
+
+
+def _document_has_nul(document: DocumentNode | None) -> bool:
+    finder = _NulLiterals()
+    if document is not None:
+        visit(document, finder)
+    return finder.found
+
+
+class RefuseNulCharacters(SchemaExtension):
+    """PostgreSQL text and jsonb cannot store U+0000, so no valid input contains it. Refused here,
+    before any resolver, it is bad input; let through, it fails deep in SQL as an internal error
+    (found by the schemathesis fuzz in tests/conformance)."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if _has_nul(ctx.variables) or _document_has_nul(ctx.graphql_document):
+            error = GraphQLError("text may not contain the NUL character (U+0000)",
+                                 extensions={"code": "BAD_USER_INPUT"})
+            ctx.result = ExecutionResult(data=None, errors=[error])  # skips execution
+        yield
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     queries = _parts("QUERIES", [LogQueries])
     mutations = _parts("MUTATIONS", [])
@@ -59,8 +101,40 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
-        extensions=extensions(settings),
+        extensions=[*extensions(settings), RefuseNulCharacters],
     )
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def prefers_graphql_response(accept: str | None) -> bool:
+    """GraphQL over HTTP content negotiation: the newer media type when the client ranks it at
+    least as high as application/json (a bare */* keeps legacy JSON, as the spec allows)."""
+    ranks = {GRAPHQL_RESPONSE: 0.0, "application/json": 0.0}
+    for part in (accept or "").split(","):
+        kind, *params = part.split(";")
+        kind = kind.strip().lower()
+        if kind in ranks:
+            ranks[kind] = max(ranks[kind], _quality(params))
+    return ranks[GRAPHQL_RESPONSE] > 0 and ranks[GRAPHQL_RESPONSE] >= ranks["application/json"]
+
+
+def is_request_error(body: Any) -> bool:
+    """Parse, validation and variable-coercion errors: nothing executed, so no error has a path."""
+    return (isinstance(body, dict) and body.get("data") is None and bool(body.get("errors"))
+            and all("path" not in e for e in body["errors"]))
 
 
 class KehuGraphQL(GraphQL[KehuContext, None]):
@@ -73,6 +147,24 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub = await super().get_sub_response(request)
+        if isinstance(request, Request) and prefers_graphql_response(
+                request.headers.get("accept")):
+            sub.media_type = GRAPHQL_RESPONSE  # read back in create_response
+        return sub
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        if sub_response.media_type != GRAPHQL_RESPONSE:
+            return super().create_response(response_data, sub_response)
+        # With application/graphql-response+json a request error is a 400 without "data".
+        if is_request_error(response_data):
+            response_data = {k: v for k, v in response_data.items() if k != "data"}
+            sub_response.status_code = 400
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> KehuContext:
         if isinstance(request, WebSocket):

@@ -1,0 +1,1 @@
+"""Conformance and reliability checks run by .ci/run beside pytest (see conformance/run)."""
