@@ -45,10 +45,21 @@ def cursor_values(after: str | None, *kinds: type) -> list[Any] | None:
     if len(values) != len(kinds):
         raise BadInput("not a cursor of this query", field="after")
     try:
-        return [date.fromisoformat(v) if kind is date else kind(v)
-                for v, kind in zip(values, kinds, strict=True)]
-    except (TypeError, ValueError):
+        decoded = [_cursor_value(v, kind) for v, kind in zip(values, kinds, strict=True)]
+    except (TypeError, ValueError, OverflowError):
         raise BadInput("not a cursor of this query", field="after") from None
+    return decoded
+
+
+def _cursor_value(value: Any, kind: type) -> Any:
+    if kind is int:
+        number = int(value)
+        if not -(2**63) <= number < 2**63:  # a bigint position
+            raise ValueError("out of range")
+        return number
+    if not isinstance(value, str) or "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise ValueError("not a text value")
+    return date.fromisoformat(value) if kind is date else value
 
 
 def text_filter(value: str | None, field: str, limit: int = 200) -> str | None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from events import customers, visits
 from events.store import EventStore
+from schema.common import encode_cursor
 from tests.customers.api import (
     AUDITOR,
     VISITS,
@@ -131,6 +132,9 @@ async def test_a_bad_id_and_a_bad_cursor_are_typed(
                           {"id": "not-a-uuid", "organisationName": "某公司"})
     assert result["__typename"] == "ValidationError" and result["field"] == "id"
     body = await gql(live_server, VISITS, {"after": "bm9wZQ=="}, auth=AUDITOR)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+    forged = encode_cursor(2**70)  # well-formed, but no position of this query
+    body = await gql(live_server, VISITS, {"after": forged}, auth=AUDITOR)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
     reversed_range = {"dateFrom": "2025-03-10", "dateTo": "2025-03-01"}
     body = await gql(live_server, VISITS, {"filter": reversed_range}, auth=AUDITOR)
