@@ -93,6 +93,8 @@ def decide(
         raise InvalidState(f"webhook {command.webhook_id} is already inactive", field="id")
     problems = Problems()
     problems.text("reason", command.reason, limit=MAX_DESCRIPTION, required=False)
+    if "\x00" in command.reason:
+        problems.add("reason", "must not contain NUL characters")
     problems.raise_if_any()
     return [WebhookDeactivated(command.webhook_id, command.reason.strip(), ctx.actor.user_id,
                                ctx.now)]
@@ -111,8 +113,11 @@ def _check_registration(command: RegisterWebhook) -> None:
         p.add("eventTypes", f"at most {MAX_EVENT_TYPES} event types")
     for i, name in enumerate(command.event_types):
         # A typo would silently deliver nothing, forever: only known event types are accepted.
-        if len(name) > 200 or event_class(name) is None:
+        if len(name) > 200 or "\x00" in name or event_class(name) is None:
             p.add(f"eventTypes[{i}]", f"{name[:200]!r} is not an event type Kehu records")
+    for field, text in (("url", command.url), ("description", command.description)):
+        if "\x00" in text:  # PostgreSQL text cannot hold it
+            p.add(field, "must not contain NUL characters")
     p.raise_if_any()
 
 

@@ -46,6 +46,12 @@ class AsOfState:
     state: JSON
 
 
+def _check_id(value: str, field: str) -> None:
+    # PostgreSQL text cannot hold NUL: refuse it as bad input rather than fail in the driver.
+    if len(value) > MAX_ID or "\x00" in value:
+        raise BadInput(f"{field} is at most {MAX_ID} characters, without NUL", field=field)
+
+
 def _replay(stored: list[StoredEvent], evolve: Callable[[Any, Event], Any]) -> Any:
     state: Any = None
     for item in stored:
@@ -72,8 +78,7 @@ async def _as_of(
     evolve: Callable[[Any, Event], Any], findings: Callable[[Any], Any] | None = None,
 ) -> AsOfState | None:
     require_reader(info, *LOG_READERS)
-    if len(entity_id) > MAX_ID:
-        raise BadInput(f"id is at most {MAX_ID} characters", field="id")
+    _check_id(entity_id, "id")
     if at.tzinfo is None:
         raise BadInput("at needs a time zone (e.g. 2024-06-03T10:00:00+08:00)", field="at")
     sid = stream_id(entity_id)
@@ -101,8 +106,7 @@ class AuditQueries:
         self, info: Info[Any, Any], stream_id: strawberry.ID, up_to: datetime | None = None
     ) -> list[LoggedEvent]:
         require_reader(info, *LOG_READERS)
-        if len(stream_id) > MAX_ID:
-            raise BadInput(f"streamId is at most {MAX_ID} characters", field="streamId")
+        _check_id(str(stream_id), "streamId")
         stored = await ctx_of(info).store.read_stream(str(stream_id), until=up_to)
         return [LoggedEvent.from_stored(e) for e in stored]
 

@@ -114,7 +114,7 @@ def _webhook_id(result: AppendResult) -> str:
 
 
 def _check_key(key: str | None) -> None:
-    if key is not None and not 0 < len(key) <= MAX_KEY:
+    if key is not None and (not 0 < len(key) <= MAX_KEY or "\x00" in key):
         raise BadInput(f"idempotencyKey is 1 to {MAX_KEY} characters", field="idempotencyKey")
 
 
@@ -168,7 +168,9 @@ async def _deactivate(ctx: KehuContext, data: DeactivateWebhookInput,
                       key: str | None) -> DeactivateWebhookOk:
     _check_key(key)
     cctx = ctx.command_context()
-    command = webhooks.DeactivateWebhook(str(data.id)[:200], data.reason or "")
+    if len(data.id) > MAX_KEY or "\x00" in data.id:
+        raise BadInput("not a webhook id", field="id")
+    command = webhooks.DeactivateWebhook(str(data.id), data.reason or "")
     sid = webhooks.stream_id(command.webhook_id)
     state, version = await load(ctx.store, sid, webhooks.evolve)
     fp = fingerprint({"stream": sid, "command": command, "type": "DeactivateWebhook"})

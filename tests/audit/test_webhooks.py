@@ -148,3 +148,19 @@ def test_retry_backoff_doubles_and_is_bounded() -> None:
     config = DeliveryConfig(retry_base_s=0.5, retry_max_s=30)
     assert [config.backoff(n) for n in (1, 2, 3, 4)] == [0.5, 1, 2, 4]
     assert config.backoff(50) == 30
+
+
+async def test_nul_characters_are_refused_as_input_not_server_errors(
+    live_server: LiveServer,
+) -> None:
+    auth = token(random_id("int-"), Role.INTEGRATION)
+    registered = await gql(live_server, REGISTER, {"input": {
+        "url": "https://x.example/\u0000", "eventTypes": ["Meal\u0000"]}}, auth=auth)
+    history = await gql(live_server, 'query { history(streamId: "a\\u0000b") { type } }',
+                        auth=token("aud", Role.AUDITOR))
+    for body in (registered, history):
+        # Refused as the caller's mistake: a typed result, or a BAD_USER_INPUT error.
+        if "errors" in body:
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        else:
+            assert body["data"]["registerWebhook"]["__typename"] == "ValidationError"
