@@ -71,11 +71,6 @@ class MealFormInput:
 
 
 @strawberry.input
-class MealIdInput:
-    meal_id: strawberry.ID
-
-
-@strawberry.input
 class ApproveMealInput:
     meal_id: strawberry.ID
     note: str = ""
@@ -84,7 +79,7 @@ class ApproveMealInput:
 
 
 @strawberry.input
-class ReasonInput:
+class MealReasonInput:
     meal_id: strawberry.ID
     reason: str
 

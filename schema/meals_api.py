@@ -36,7 +36,7 @@ from schema.meal_inputs_api import (
     CompleteMealPaperworkInput,
     IssueMealVouchersInput,
     MealFormInput,
-    ReasonInput,
+    MealReasonInput,
     RecordMealCostInput,
     SignMealCostInput,
     bounded,
@@ -117,7 +117,7 @@ class MealMutations:
             idempotency_key)
 
     @strawberry.mutation(description="M2: a manager rejects another's request, with a reason.")
-    async def reject_meal(self, info: Info[Any, Any], input: ReasonInput,
+    async def reject_meal(self, info: Info[Any, Any], input: MealReasonInput,
                           idempotency_key: str | None = None) -> RejectMealResult:
         return await run_meal(info, lambda _: RejectMeal(meal_id(input.meal_id), input.reason),
                               idempotency_key)
@@ -157,7 +157,7 @@ class MealMutations:
             idempotency_key)
 
     @strawberry.mutation(description="M14: past the paperwork deadline, deny reimbursement.")
-    async def deny_reimbursement(self, info: Info[Any, Any], input: ReasonInput,
+    async def deny_reimbursement(self, info: Info[Any, Any], input: MealReasonInput,
                                  idempotency_key: str | None = None) -> DenyReimbursementResult:
         return await run_meal(info, lambda _: DenyReimbursement(
             meal_id(input.meal_id), input.reason), idempotency_key)

@@ -65,8 +65,8 @@ async def register_customer(store: EventStore, tier: Tier = Tier.IMPORTANT) -> s
     return customer_id
 
 
-INPUT_TYPES = {"requestMeal": "MealFormInput", "rejectMeal": "ReasonInput",
-               "denyReimbursement": "ReasonInput"}
+INPUT_TYPES = {"requestMeal": "MealFormInput", "rejectMeal": "MealReasonInput",
+               "denyReimbursement": "MealReasonInput"}
 
 
 class User:

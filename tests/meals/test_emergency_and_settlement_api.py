@@ -49,6 +49,10 @@ async def test_M11_M12_M13_emergency_meal_from_verbal_approval_to_settlement(
     assert own["__typename"] == "ForbiddenError" and own["rule"] == "M12"
     signed = await boss.mutate("signMealCost", {"mealId": meal_id, "annotation": "ok"})
     assert signed["status"] == "SIGNED", signed
+    waiting = await boss.query(
+        "query($r: String, $at: Int) { unsettledSignedMeals(restaurant: $r, atLeast: $at)"
+        " { id total } }", r=restaurant, at=signed["position"])
+    assert waiting["unsettledSignedMeals"] == [{"id": meal_id, "total": "540.00"}]
 
     month = f"{day.year:04d}-{day.month:02d}"
     bill = await staff.mutate("recordRestaurantBill", {

@@ -64,6 +64,21 @@ async def test_M2_separation_of_duties_refused_with_a_forbidden_error_naming_the
         "status"] == "APPROVED"
 
 
+async def test_M2_a_rejection_needs_a_reason_and_ends_the_request(
+    live_server: LiveServer, store: EventStore
+) -> None:
+    staff, boss = User(live_server, Role.STAFF), User(live_server, Role.MANAGER)
+    customer = await register_customer(store)
+    requested = await staff.mutate("requestMeal", form(customer, soon()))
+    blank = await boss.mutate("rejectMeal", {"mealId": requested["mealId"], "reason": " "})
+    assert blank["__typename"] == "ValidationError" and blank["rule"] == "M2"
+    rejected = await boss.mutate("rejectMeal", {"mealId": requested["mealId"],
+                                                "reason": "too costly this quarter"})
+    assert rejected["status"] == "REJECTED"
+    late = await boss.mutate("approveMeal", {"mealId": requested["mealId"]})
+    assert late["__typename"] == "InvalidStateError" and late["rule"] == "M2"
+
+
 async def test_M2_a_meal_in_the_past_is_refused_and_writes_nothing(
     live_server: LiveServer, store: EventStore
 ) -> None:
