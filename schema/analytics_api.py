@@ -21,9 +21,9 @@ from schema.analytics_types import (
     Region,
     SalesAggregateOrder,
     SalesAnalysisRow,
-    SalesCell,
     SalesColumn,
     SalesDimension,
+    SalesFigures,
     SalesGroup,
     SalesTableSignature,
 )
@@ -70,7 +70,7 @@ class SalesAnalysis:
     rows: list[SalesAnalysisRow]
     page_info: PageInfo
     total_count: int
-    column_totals: list[SalesCell]
+    column_totals: SalesFigures
     grand_total: Money
     signature: SalesTableSignature | None
 
@@ -154,20 +154,16 @@ class AnalyticsQueries:
         f = (filter or SalesAnalysisFilter()).to_filter()
         start = (str(cursor[0]), str(cursor[1])) if cursor and len(cursor) == 2 else None
         t = await sales_table(ctx.pool, year, f, limit=limit, after=start)
-        codes = [code for code, _ in t.products]
         rows = [SalesAnalysisRow(
             customer_id=strawberry.ID(r.customer_id), customer_name=r.customer_name,
-            cells=[SalesCell(product_code=c, amount=Money.of(v))
-                   for c, v in zip(codes, r.cells, strict=True)],
-            total=Money.of(r.total)) for r in t.rows]
+            cells=SalesFigures.of(r.cells), total=Money.of(r.total)) for r in t.rows]
         end = encode_cursor(*t.cursor_of[t.rows[-1].customer_id]) if t.rows else None
         return SalesAnalysis(
             title=T2_TITLE, year=year, unit="万元",
             columns=[SalesColumn(code=c, name=n) for c, n in t.products], rows=rows,
             page_info=PageInfo(has_next_page=t.has_next_page, end_cursor=end),
             total_count=t.total_rows,
-            column_totals=[SalesCell(product_code=c, amount=Money.of(v))
-                           for c, v in zip(codes, t.column_totals, strict=True)],
+            column_totals=SalesFigures.of(t.column_totals),
             grand_total=Money.of(t.grand_total), signature=SalesTableSignature.of(t.signature))
 
     @strawberry.field(description="T1: per criterion, each value's count and share, plus "

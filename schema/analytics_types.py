@@ -39,22 +39,27 @@ class Money:
 
 
 @strawberry.type
-class SalesCell:
-    product_code: str
-    amount: Money
-
-
-@strawberry.type
 class SalesColumn:
     code: str
     name: str
+
+
+@strawberry.type(description="Figures in column order, as parallel lists of decimal strings "
+                 "(a table, not one object per cell: a 100-row page stays cheap to serve).")
+class SalesFigures:
+    yuan: list[str]
+    wan_yuan: list[str] = strawberry.field(description="万元, 4 decimals, rounded half up.")
+
+    @classmethod
+    def of(cls, fens: list[int]) -> SalesFigures:
+        return cls(yuan=[yuan(f) or "0.00" for f in fens], wan_yuan=[wan_yuan(f) for f in fens])
 
 
 @strawberry.type
 class SalesAnalysisRow:
     customer_id: strawberry.ID
     customer_name: str
-    cells: list[SalesCell] = strawberry.field(description="One per column, in column order.")
+    cells: SalesFigures = strawberry.field(description="One figure per column.")
     total: Money
 
 

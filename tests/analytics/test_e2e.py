@@ -30,8 +30,8 @@ IMPORT = """mutation($i: ImportSalesInput!) { importSales(input: $i) { __typenam
   ... on ImportRejectedError { badRows totalRows rows { row field rule } } } }"""
 T2 = """query($y: Int!, $f: SalesAnalysisFilter, $a: Int) {
   salesAnalysis(year: $y, filter: $f, atLeast: $a) { title unit totalCount
-    columns { code } rows { customerId cells { productCode amount { yuan wanYuan } }
-    total { yuan wanYuan } } grandTotal { yuan wanYuan } } }"""
+    columns { code } rows { customerId cells { yuan wanYuan } total { yuan wanYuan } }
+    columnTotals { yuan wanYuan } grandTotal { yuan wanYuan } } }"""
 AGG = """query($f: SalesAggregateFilter, $a: Int) {
   salesAggregate(groupBy: [CUSTOMER, PRODUCT, QUARTER], filter: $f, orderBy: SUM_DESC,
                  first: 10, atLeast: $a) {
@@ -72,9 +72,11 @@ async def test_T2_sales_in_by_graphql_match_the_table_and_the_export(
                                          "a": imported["position"]}, auth=AUDITOR))
     t2 = table["data"]["salesAnalysis"]
     assert t2["title"] == "客户销售分析表" and t2["unit"] == "万元" and t2["totalCount"] == 2
-    cells = {r["customerId"]: r["cells"][0]["amount"] for r in t2["rows"]}
-    assert cells[c1] == {"yuan": "12345.50", "wanYuan": "1.2346"}  # half a yuan rounds up
-    assert cells[c2] == {"yuan": "0.50", "wanYuan": "0.0001"}
+    assert [c["code"] for c in t2["columns"]] == [code]
+    cells = {r["customerId"]: r["cells"] for r in t2["rows"]}
+    assert cells[c1] == {"yuan": ["12345.50"], "wanYuan": ["1.2346"]}  # half a yuan: up
+    assert cells[c2] == {"yuan": ["0.50"], "wanYuan": ["0.0001"]}
+    assert t2["columnTotals"] == {"yuan": ["12346.00"], "wanYuan": ["1.2346"]}
     assert t2["grandTotal"] == {"yuan": "12346.00", "wanYuan": "1.2346"}
 
     agg = (await gql(live_server, AGG, {"f": {"customerIds": [c1, c2], "years": [YEAR]},
