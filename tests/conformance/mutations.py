@@ -74,3 +74,27 @@ async def choose(server: LiveServer) -> ChosenMutation | None:
         if "input" in args and "idempotencyKey" in args:
             return ChosenMutation(known, _type_ref(args["input"]["type"]))
     return None
+
+
+async def write_many(server: LiveServer, chosen: ChosenMutation, count: int,
+                     concurrency: int = 8) -> list[int]:
+    """`count` successful writes through the API; their log positions."""
+    import asyncio
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {chosen.auth('conformance-writer')}"}
+    positions: list[int] = []
+    gate = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def one() -> None:
+            async with gate:
+                response = await client.post(server.url + "/graphql", headers=headers, json={
+                    "query": chosen.document, "variables": {"input": chosen.known.make_input()}})
+            result = response.json()["data"][chosen.known.name]
+            assert result.get("position"), result
+            positions.append(result["position"])
+
+        await asyncio.gather(*(one() for _ in range(count)))
+    return positions
