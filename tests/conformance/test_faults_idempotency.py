@@ -53,14 +53,14 @@ async def test_retry_after_lost_reply_returns_the_original_result(
         pytest.skip("no mutation from tests/conformance/mutations.py CATALOG in the schema")
     user = random_id("retrier-")
     auth = chosen.auth(user)
-    request = {"query": chosen.document,
-               "variables": {"input": chosen.known.make_input(), "key": random_id("key-")}}
+    variables = {"input": chosen.known.make_input(), "key": random_id("key-")}
+    request = {"query": chosen.document, "variables": variables}
     port = int(live_server.url.rsplit(":", 1)[1])
     async with reply_cutting_proxy(port) as via_proxy, httpx.AsyncClient(timeout=30) as client:
         with pytest.raises(httpx.TransportError):
             await client.post(via_proxy, json=request, headers={"Authorization": f"Bearer {auth}"})
 
-    retried = await gql(live_server, request["query"], request["variables"], auth=auth)
+    retried = await gql(live_server, chosen.document, variables, auth=auth)
     result = retried["data"][chosen.known.name]
     assert result["replayed"] is True and result["position"] > 0, result
     # The lost reply's write is the only one: it is at that position, and nothing came after.
@@ -69,7 +69,7 @@ async def test_retry_after_lost_reply_returns_the_original_result(
                      {"a": user}, auth=reader)
     positions = [e["position"] for e in mine["data"]["events"]]
     assert positions and positions[-1] == result["position"]
-    again = await gql(live_server, request["query"], request["variables"], auth=auth)
+    again = await gql(live_server, chosen.document, variables, auth=auth)
     assert again["data"][chosen.known.name] == result
     assert (await gql(live_server, "query($a: String) { events(actor: $a) { position } }",
                       {"a": user}, auth=reader))["data"]["events"] == mine["data"]["events"]
