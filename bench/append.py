@@ -1,10 +1,12 @@
-"""Append throughput: Kehu's checked, hash-chained append vs plain INSERT + COMMIT.
+"""Append throughput: Kehu's checked, hash-chained append vs (a) plain INSERT + COMMIT and
+(b) the Python `eventsourcing` library's PostgreSQL recorder.
 
-    python bench/append.py [--events N]
+    python bench/append.py [--events N] [--json PATH]
 
-Both run on the same PostgreSQL in the same run (embedded, or DATABASE_URL). The baseline
-inserts the same rows (same columns and JSONB payloads) into a bare table with no lock, no
-hash, no version check: the limit of what the server can do for this shape of write.
+All three run on the same PostgreSQL in the same run (embedded, or DATABASE_URL), one after the
+other, writing the same number of events. (a) inserts the same rows (same columns and JSONB
+payloads) into a bare table with no lock, no hash, no version check: the limit of what the
+server can do for this shape of write. (b) is bench/peer.py.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import fresh_database, table
+from bench import peer
+from bench.common import fresh_database, print_report
 from events.actors import Actor, Role
 from events.db import create_pool
 from events.envelope import Event, Metadata
@@ -54,7 +58,8 @@ async def run_writers(
     return time.perf_counter() - start
 
 
-async def scenario(dsn: str, writers: int, batch: int, total_events: int) -> tuple[float, float]:
+async def scenario(dsn: str, writers: int, batch: int,
+                   total_events: int) -> tuple[float, float, float]:
     pool = await create_pool(dsn, min_size=writers, max_size=writers)
     store = EventStore(pool)
     await pool.execute("DROP TABLE IF EXISTS bare; " + BARE)
@@ -86,23 +91,52 @@ async def scenario(dsn: str, writers: int, batch: int, total_events: int) -> tup
                 " VALUES ($1, $2, $3, $4, $5, $6)", rows)
 
     base_s = await run_writers(writers, appends, bare)
+    peer_s = await asyncio.to_thread(peer.run, dsn, writers, appends // writers, batch)
     kehu_s = await run_writers(writers, appends, kehu)
     await pool.close()
     n = (appends // writers) * writers * batch
-    return n / base_s, n / kehu_s
+    return n / base_s, n / peer_s, n / kehu_s
 
 
-async def main(total: int) -> None:
+SCENARIOS = [(1, 1), (8, 1), (32, 1), (1, 100), (8, 100), (32, 100)]
+TARGET_OF_BARE, TARGET_OF_PEER = 0.60, 3.0
+
+
+async def measure(total: int) -> dict[str, Any]:
+    rows: list[tuple[str, ...]] = []
+    at8: tuple[float, float, float] = (0, 0, 0)
     async with fresh_database() as dsn:
-        rows: list[tuple[str, ...]] = []
-        for writers, batch in [(1, 1), (8, 1), (32, 1), (1, 100), (8, 100)]:
-            base, kehu = await scenario(dsn, writers, batch, total * (10 if batch > 1 else 1))
-            rows.append((f"{writers}", f"{batch}", f"{base:,.0f}", f"{kehu:,.0f}",
-                         f"{kehu / base:.2f}"))
-        print(table(rows, ("writers", "batch", "baseline ev/s", "kehu ev/s", "kehu/baseline")))
+        for writers, batch in SCENARIOS:
+            base, es, kehu = await scenario(dsn, writers, batch,
+                                            total * (10 if batch > 1 else 1))
+            if (writers, batch) == (8, 1):
+                at8 = (base, es, kehu)
+            rows.append((f"{writers}", f"{batch}", f"{base:,.0f}", f"{es:,.0f}",
+                         f"{kehu:,.0f}", f"{kehu / base:.2f}", f"{kehu / es:.2f}"))
+    base, es, kehu = at8
+    targets = [
+        {"name": "8 writers: kehu >= 60% of (a) bare INSERT", "value": f"{kehu / base:.2f}",
+         "ratio": f"{kehu:,.0f} / {base:,.0f} ev/s", "met": kehu >= TARGET_OF_BARE * base},
+        {"name": "8 writers: kehu >= 3x (b) eventsourcing", "value": f"{kehu / es:.2f}x",
+         "ratio": f"{kehu:,.0f} / {es:,.0f} ev/s", "met": kehu >= TARGET_OF_PEER * es},
+    ]
+    header = ("writers", "events/append", "(a) bare INSERT ev/s", "(b) eventsourcing ev/s",
+              "kehu ev/s", "kehu/(a)", "kehu/(b)")
+    return {"title": "Append", "tables": [{"header": header, "rows": rows}],
+            "targets": targets, "notes": [f"{total:,} single-event appends per scenario,"
+                                          f" {total * 10:,} events in 100-event batches"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=4000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    out = asyncio.run(measure(args.events))
+    print_report(out)
+    if args.json:
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=4000)
-    asyncio.run(main(parser.parse_args().events))
+    main()

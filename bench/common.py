@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -47,3 +48,13 @@ def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
         return "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))
 
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def print_report(out: dict[str, Any]) -> None:
+    """A benchmark's result (title, tables, targets, notes) as plain text."""
+    print(f"== {out['title']}")
+    for t in out["tables"]:
+        print(table([tuple(r) for r in t["rows"]], tuple(t["header"])), end="\n\n")
+    for t in out["targets"]:
+        print(f"{'MET ' if t['met'] else 'MISS'} {t['name']}: {t['value']} ({t['ratio']})")
+    print(*out.get("notes", []), sep="\n")
