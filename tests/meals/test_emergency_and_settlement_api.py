@@ -21,7 +21,7 @@ async def test_M11_M12_M13_emergency_meal_from_verbal_approval_to_settlement(
     customer = await register_customer(store)
     restaurant = f"Jade Garden {random_id()}"
     # Recorded on the meal day, the meal already under way (M11).
-    meal_at = datetime.now(UTC) - timedelta(minutes=1)
+    meal_at = datetime.now(UTC) - timedelta(seconds=1)
     day = meal_at.astimezone(COMPANY_TZ).date()
     verbal = await boss.mutate("approveMealVerbally", {
         "requestedBy": staff.id, "customerId": customer, "mealAt": meal_at.isoformat(),
