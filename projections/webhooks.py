@@ -4,8 +4,12 @@ At least once, in order per webhook: the cursor (webhook_deliveries.last_positio
 after the receiver answered 2xx, and the next event is not sent before the previous one was
 acknowledged; a failing receiver blocks its own webhook (retried with bounded exponential
 backoff), never another's. The cursor is in the database, so delivery resumes after a restart
-where it stopped. One active deliverer per webhook across processes: a session advisory lock on a
-dedicated connection; standbys keep trying and take over when the holder's connection dies.
+where it stopped.
+
+One active deliverer per webhook across processes: a session advisory lock per webhook, all
+held on one connection per process (N webhooks cost one connection per process, not N). Other
+processes retry the locks of unserved webhooks on every wake-up and take over when the holder's
+connection dies (PostgreSQL releases its session locks with it).
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ _HOOK = """
 SELECT w.url, w.secret, w.event_types, w.active, d.last_position, d.consecutive_failures
 FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id WHERE w.id = $1
 """
+_ACTIVE = ("SELECT w.id FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id"
+           " WHERE w.active")
+MIN_LOOP_S = 0.2  # a busy log wakes the dispatcher often; it need not look more often than this
 
 
 async def _post(client: httpx.AsyncClient, hook: asyncpg.Record, e: StoredEvent,
@@ -110,94 +117,112 @@ async def _post(client: httpx.AsyncClient, hook: asyncpg.Record, e: StoredEvent,
     return f"HTTP {response.status_code}: {response.text[:500]}"
 
 
-async def _deliver(conn: asyncpg.Connection, client: httpx.AsyncClient, webhook_id: str,
+async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: str,
                    e: StoredEvent, config: DeliveryConfig) -> bool:
     """Retry one event until the receiver takes it; False when the webhook was deactivated."""
     while True:
-        hook = await conn.fetchrow(_HOOK, webhook_id)
+        hook = await pool.fetchrow(_HOOK, webhook_id)
         if hook is None or not hook["active"]:
             return False
         error = await _post(client, hook, e, webhook_id)
         if error is None:
-            await conn.execute(
+            await pool.execute(
                 "UPDATE webhook_deliveries SET last_position = greatest(last_position, $2),"
                 " delivered = delivered + 1, attempts = attempts + 1, consecutive_failures = 0,"
                 " last_error = NULL, last_attempt_at = now(), last_delivered_at = now()"
                 " WHERE webhook_id = $1", webhook_id, e.position)
             return True
         failures = int(hook["consecutive_failures"]) + 1
-        await conn.execute(
+        await pool.execute(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, consecutive_failures = $2,"
             " last_error = $3, last_attempt_at = now() WHERE webhook_id = $1",
             webhook_id, failures, f"event {e.position}: {error}")
         await asyncio.sleep(config.backoff(failures))
 
 
-async def run_active(conn: asyncpg.Connection, client: httpx.AsyncClient, notifier: Notifier,
-                     webhook_id: str, config: DeliveryConfig) -> None:
-    """The active deliverer's loop (lock held on `conn`); returns when the webhook is inactive."""
+async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notifier,
+                  webhook_id: str, config: DeliveryConfig) -> None:
+    """The deliverer of one webhook, run while this process holds its lock; returns when the
+    webhook is inactive."""
     while True:
-        hook = await conn.fetchrow(_HOOK, webhook_id)
-        if hook is None or not hook["active"]:
-            return
-        # The head first, as in the projection runner: every event up to it is visible.
-        head = int(await conn.fetchval("SELECT position FROM event_head"))
-        rows = await conn.fetch(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-            " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $4",
-            hook["last_position"], head, list(hook["event_types"]), BATCH)
-        for row in rows:
-            if not await _deliver(conn, client, webhook_id, row_to_event(row), config):
+        try:
+            hook = await pool.fetchrow(_HOOK, webhook_id)
+            if hook is None or not hook["active"]:
                 return
-        if len(rows) < BATCH:
-            await notifier.wait(head)
+            # The head first, as in the projection runner: every event up to it is visible.
+            head = int(await pool.fetchval("SELECT position FROM event_head"))
+            rows = await pool.fetch(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
+                " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $4",
+                hook["last_position"], head, list(hook["event_types"]), BATCH)
+            for row in rows:
+                if not await _deliver(pool, client, webhook_id, row_to_event(row), config):
+                    return
+            if len(rows) < BATCH:
+                await notifier.wait(head)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("webhook %s: %s; retrying", webhook_id, exc)
+            await asyncio.sleep(config.standby_interval_s)
 
 
-async def deliver_forever(dsn: str, notifier: Notifier, webhook_id: str,
-                          config: DeliveryConfig) -> None:
-    """Be the webhook's deliverer when its lock is free, a standby otherwise."""
-    async with httpx.AsyncClient(timeout=config.timeout_s) as client:
+class Dispatcher:
+    """Keeps a deliverer task for every active webhook whose lock this process holds."""
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool, notifier: Notifier,
+                 config: DeliveryConfig):
+        self.dsn, self.pool, self.notifier, self.config = dsn, pool, notifier, config
+        self.held: dict[str, asyncio.Task[None]] = {}
+
+    async def run_forever(self) -> None:
+        async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
+            while True:
+                conn: Any = None
+                try:
+                    conn = await connect(self.dsn)
+                    # Losing the connection loses every lock: stop delivering at once, as
+                    # another process may take over.
+                    conn.add_termination_listener(lambda _conn: self._cancel_all())
+                    await self._serve(conn, client)
+                except Exception as exc:  # a lost database: let go, reconnect, retake
+                    log.warning("webhook dispatcher: %s; reconnecting", exc)
+                    await asyncio.sleep(self.config.standby_interval_s)
+                finally:
+                    self._cancel_all()
+                    await asyncio.gather(*self.held.values(), return_exceptions=True)
+                    self.held.clear()
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            await conn.close()
+
+    def _cancel_all(self) -> None:
+        for task in self.held.values():
+            task.cancel()
+
+    async def _serve(self, conn: asyncpg.Connection, client: httpx.AsyncClient) -> None:
+        seen = 0
         while True:
-            conn: Any = None
-            try:
-                conn = await connect(dsn)
-                while not await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)",
-                                              LOCK_CLASS, lock_key(webhook_id)):
-                    await asyncio.sleep(config.standby_interval_s)
-                await run_active(conn, client, notifier, webhook_id, config)
-                return
-            except Exception as exc:  # a lost database or a bug: keep the webhook served
-                log.warning("webhook %s: %s; retrying", webhook_id, exc)
-                await asyncio.sleep(config.standby_interval_s)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+            active = {r["id"] for r in await self.pool.fetch(_ACTIVE)}
+            for webhook_id in [k for k, t in self.held.items() if k not in active or t.done()]:
+                task = self.held.pop(webhook_id)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_CLASS,
+                                   lock_key(webhook_id))
+            wanted = sorted(active - self.held.keys())
+            if wanted:
+                got = {r["k"] for r in await conn.fetch(
+                    "SELECT k FROM unnest($2::int[]) AS k WHERE pg_try_advisory_lock($1, k)",
+                    LOCK_CLASS, [lock_key(w) for w in wanted])}
+                for webhook_id in wanted:
+                    if lock_key(webhook_id) in got:
+                        self.held[webhook_id] = asyncio.create_task(
+                            deliver(self.pool, client, self.notifier, webhook_id, self.config),
+                            name=f"webhook-{webhook_id}")
+            await asyncio.sleep(MIN_LOOP_S)
+            await self.notifier.wait(seen)
+            seen = max(seen, self.notifier.latest)
 
 
 async def dispatch_forever(dsn: str, pool: asyncpg.Pool, notifier: Notifier,
                            config: DeliveryConfig) -> None:
-    """Keep one deliverer task per active webhook in this process; new ones are noticed on the
-    next log wake-up (registration appends an event) or poll."""
-    tasks: dict[str, asyncio.Task[None]] = {}
-    seen = 0
-    try:
-        while True:
-            try:
-                rows = await pool.fetch(
-                    "SELECT w.id FROM webhooks w JOIN webhook_deliveries d"
-                    " ON d.webhook_id = w.id WHERE w.active")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("webhook dispatcher: %s; retrying", exc)
-                rows = []
-            for webhook_id in {r["id"] for r in rows} - {k for k, t in tasks.items()
-                                                          if not t.done()}:
-                tasks[webhook_id] = asyncio.create_task(
-                    deliver_forever(dsn, notifier, webhook_id, config),
-                    name=f"webhook-{webhook_id}")
-            await notifier.wait(seen)
-            seen = max(seen, notifier.latest)
-    finally:
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    await Dispatcher(dsn, pool, notifier, config).run_forever()
