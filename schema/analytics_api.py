@@ -152,7 +152,9 @@ class AnalyticsQueries:
         cursor = decode_cursor(after)
         await ctx.read_after(at_least)
         f = (filter or SalesAnalysisFilter()).to_filter()
-        start = (str(cursor[0]), str(cursor[1])) if cursor and len(cursor) == 2 else None
+        if cursor is not None and len(cursor) != 2:
+            raise BadInput("not a salesAnalysis cursor", field="after")
+        start = (str(cursor[0]), str(cursor[1])) if cursor else None
         t = await sales_table(ctx.pool, year, f, limit=limit, after=start)
         rows = [SalesAnalysisRow(
             customer_id=strawberry.ID(r.customer_id), customer_name=r.customer_name,
@@ -199,7 +201,9 @@ class AnalyticsQueries:
         ctx = ctx_of(info)
         limit = ctx.page_size(first)
         cursor = decode_cursor(after)
-        offset = int(cursor[0]) + 1 if cursor and isinstance(cursor[0], int) else 0
+        if cursor is not None and (len(cursor) != 1 or not isinstance(cursor[0], int)):
+            raise BadInput("not a salesAggregate cursor", field="after")
+        offset = cursor[0] + 1 if cursor else 0
         await ctx.read_after(at_least)
         dims = [d.value for d in dict.fromkeys(group_by)]
         groups, total = await aggregate(ctx.pool, dims, (filter or SalesAggregateFilter())

@@ -36,6 +36,9 @@ AGG = """query($f: SalesAggregateFilter, $a: Int) {
   salesAggregate(groupBy: [CUSTOMER, PRODUCT, QUARTER], filter: $f, orderBy: SUM_DESC,
                  first: 10, atLeast: $a) {
     totalCount nodes { customerId productCode quarter sum count avg min max } } }"""
+PAGE = """query($f: SalesAggregateFilter, $after: String) { salesAggregate(groupBy: [CUSTOMER],
+  filter: $f, first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+  nodes { customerId } } }"""
 
 
 async def test_T2_sales_in_by_graphql_match_the_table_and_the_export(
@@ -84,6 +87,17 @@ async def test_T2_sales_in_by_graphql_match_the_table_and_the_export(
     nodes = agg["data"]["salesAggregate"]["nodes"]
     assert [(n["customerId"], n["quarter"], n["sum"]) for n in nodes] == [
         (c1, f"{YEAR}-Q1", "12345.50"), (c2, f"{YEAR}-Q4", "0.50")]
+
+    pages = []
+    after = None
+    for _ in range(3):
+        page = (await gql(live_server, PAGE, {"f": {"customerIds": [c1, c2]}, "after": after},
+                          auth=MANAGER))["data"]["salesAggregate"]
+        pages.append([n["customerId"] for n in page["nodes"]])
+        after = page["pageInfo"]["endCursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+    assert pages == [[min(c1, c2)], [max(c1, c2)]] and page["totalCount"] == 2
 
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
         url = f"/exports/sales-analysis.xlsx?year={YEAR}"
