@@ -136,7 +136,8 @@ def _follow_up(
     state: VisitState, current: CommitmentState, command: LogFollowUp, ctx: Context
 ) -> Event:
     if current.status is CommitmentStatus.OPEN:
-        raise InvalidState("a follow-up comes after the commitment is fulfilled", rule="V12")
+        raise InvalidState("a follow-up comes after the commitment is fulfilled",
+                           field="commitmentId", rule="V12")
     if current.status is CommitmentStatus.FOLLOWED_UP:
         raise InvalidState("the follow-up is already logged", field="commitmentId", rule="V12")
     assert current.fulfilled_on is not None and current.follow_up_due is not None
