@@ -8,6 +8,20 @@ replays it into the sales and classification projections with the runner's own r
 starts a real `kehu serve` (projection runners off, so only queries run) and measures latency
 one request at a time. "direct" is the very query function the resolver calls, on a pool of
 its own: the difference is GraphQL parsing, validation, execution, JSON and HTTP.
+
+Measured 2026-11-26 (2 shared vCPUs, embedded PostgreSQL, load average ~3 from other work),
+1,000,000 events, 10,000 customers, 200 runs, ms:
+
+    query                                        GraphQL p50/p95   asyncpg p50/p95
+    salesAnalysis(2024), 100 rows + totals          15.1 / 21.4        2.7 / 3.6
+    groupBy [CUSTOMER_TIER, PRODUCT, QUARTER]        7.9 / 11.1        0.7 / 1.0
+    groupBy [REGION, PRODUCT, MONTH]                11.2 / 14.1        1.1 / 1.2
+    groupBy [CUSTOMER, PRODUCT, QUARTER]           327.7 / 599.3     282.8 / 348.2
+
+Append 23,700 ev/s in 20,000-event appends; projection replay: sales 200 s (5,000 ev/s, one
+statement per sale), classification 2.7 s. A grouping by customer ranks ~280,000 groups of a
+year's customer x product x month rollup before it can return the top 100: PostgreSQL's own
+time, far over the 50 ms target; the groupings without customers meet it.
 """
 
 from __future__ import annotations
