@@ -20,7 +20,9 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 
 from schema.settings import Settings
@@ -100,6 +102,9 @@ def extensions(settings: Settings) -> list[Any]:
         MaxTokensLimiter(max_token_count=settings.max_tokens),
         MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         MaskUnexpectedErrors,  # a class: one instance per operation, no shared state
+        # Dashboards send the same few documents over and over: parse and validate once.
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
     ]
     if not settings.introspection:
         chosen.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))

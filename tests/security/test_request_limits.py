@@ -41,7 +41,7 @@ async def test_page_size_over_the_limit_is_a_typed_error(live_server: LiveServer
 
 
 async def test_oversized_body_is_refused_with_413(live_server: LiveServer) -> None:
-    padding = "#" * 2_000_000
+    padding = "#" * 9_000_000
     async with httpx.AsyncClient() as client:
         response = await client.post(
             live_server.url + "/graphql",
@@ -68,3 +68,11 @@ async def test_standard_introspection_query_still_works(live_server: LiveServer)
                      auth=token("a", Role.AUDITOR))
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_limits_hold_on_a_repeated_document(live_server: LiveServer) -> None:
+    # The parser and validation caches must not let a refused document through the second time.
+    aliases = " ".join(f"a{i}: events(first: 1) {{ position }}" for i in range(100))
+    for _ in range(2):
+        body = await gql(live_server, f"{{ {aliases} }}", auth=token("a", Role.AUDITOR))
+        assert body.get("data") is None and body["errors"]
