@@ -15,10 +15,7 @@ from strawberry.types import Info
 
 from events.actors import Role
 from schema.analytics_types import (
-    CustomerStatus,
-    CustomerTier,
     Money,
-    Region,
     SalesAggregateOrder,
     SalesAnalysisRow,
     SalesColumn,
@@ -31,6 +28,7 @@ from schema.classification_query import TITLE as T1_TITLE
 from schema.classification_query import T1Filter, classification
 from schema.common import Connection, PageInfo, connection, decode_cursor, encode_cursor
 from schema.context import BadInput, ctx_of, require_reader
+from schema.enums import CustomerStatus, CustomerTier, Region
 from schema.sales_aggregate import AggregateFilter, aggregate, customer_names
 from schema.sales_analysis import TITLE as T2_TITLE
 from schema.sales_analysis import T2Filter, sales_table

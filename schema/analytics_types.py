@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any
 
 import strawberry
 
 from events import customer_values as cv
 from schema.common import yuan
+from schema.enums import CustomerStatus, CustomerTier, Region  # noqa: F401
 from schema.report_figures import avg_fen, wan_yuan
 from schema.sales_aggregate import Group
 from schema.sales_analysis import Signature
-
-
-def gql_enum(cls: type[Enum], name: str, description: str | None = None) -> Any:
-    """The customer and meal APIs wrap the same domain enums; the definitions must be equal
-    (name and description) or the schema sees two types of one name, so wrap only once."""
-    if hasattr(cls, "_enum_definition"):
-        return cls
-    return strawberry.enum(cls, name=name, description=description)
-
-
-CustomerTier = gql_enum(cv.Tier, "CustomerTier", "The customer's tier (M5).")
-Region = gql_enum(cv.Region, "Region")
-CustomerStatus = gql_enum(cv.CustomerStatus, "CustomerStatus")
 
 
 @strawberry.type(description="An amount in yuan (exact) and in 万元 (4 decimals, half up).")
@@ -106,9 +93,9 @@ class SalesAggregateOrder(Enum):
 class SalesGroup:
     customer_id: strawberry.ID | None
     customer_name: str | None
-    customer_tier: CustomerTier | None  # type: ignore[valid-type]
+    customer_tier: CustomerTier | None
     product_code: str | None
-    region: Region | None  # type: ignore[valid-type]
+    region: Region | None
     month: str | None = strawberry.field(description="YYYY-MM")
     quarter: str | None = strawberry.field(description="YYYY-Qn")
     year: int | None

@@ -13,20 +13,19 @@ from schema.common import MutationOk
 
 # GraphQL enums over the domain's StrEnums: an unknown value is refused by GraphQL itself,
 # naming the input path, before any resolver runs (so nothing can be written).
-# The meals API declares the same enum; the definitions must be equal (same name and
-# description), or the schema sees two types named CustomerTier.
-CustomerTier = strawberry.enum(cv.Tier, name="CustomerTier",
-                               description="The customer's tier (M5).")
-CustomerStatus = strawberry.enum(cv.CustomerStatus, name="CustomerStatus")
-CreditDirection = strawberry.enum(cv.CreditDirection, name="CreditDirection")
-Gender = strawberry.enum(cv.Gender, name="Gender")
-AgeBand = strawberry.enum(cv.AgeBand, name="AgeBand")
-Area = strawberry.enum(cv.Area, name="Area")
-Region = strawberry.enum(cv.Region, name="Region")
-Spending = strawberry.enum(cv.Spending, name="Spending")
-DemandType = strawberry.enum(cv.DemandType, name="DemandType")
-WageBand = strawberry.enum(cv.WageBand, name="WageBand")
-BuyingChannel = strawberry.enum(cv.BuyingChannel, name="BuyingChannel")
+from schema.enums import (  # noqa: F401  (re-exported for this module's users)
+    AgeBand,
+    Area,
+    BuyingChannel,
+    CreditDirection,
+    CustomerStatus,
+    CustomerTier,
+    DemandType,
+    Gender,
+    Region,
+    Spending,
+    WageBand,
+)
 
 
 @strawberry.type

@@ -29,20 +29,8 @@ strawberry.enum(Host, description="Who gives the meal, which decides the banquet
 
 
 
-def _customer_tier_enum() -> None:
-    """The customers API owns the CustomerTier enum (the same domain class); wrapping it twice
-    would define the GraphQL type twice, so import its owner first and wrap only if it is not
-    there."""
-    try:
-        import schema.customer_types  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != "schema.customer_types":
-            raise
-    if not hasattr(CustomerTier, "__strawberry_definition__"):
-        strawberry.enum(CustomerTier, name="CustomerTier")
+import schema.enums  # noqa: E402, F401  (wraps CustomerTier once for every module)
 
-
-_customer_tier_enum()
 strawberry.enum(MealStatus, description="Where a meal request is in its life cycle.")
 strawberry.enum(Severity, name="FindingSeverity",
                 description="block: refused unless an approved exception (M6); warn: guidance.")
