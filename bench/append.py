@@ -123,8 +123,13 @@ async def measure(total: int) -> dict[str, Any]:
     header = ("writers", "events/append", "(a) bare INSERT ev/s", "(b) eventsourcing ev/s",
               "kehu ev/s", "kehu/(a)", "kehu/(b)")
     return {"title": "Append", "tables": [{"header": header, "rows": rows}],
-            "targets": targets, "notes": [f"{total:,} single-event appends per scenario,"
-                                          f" {total * 10:,} events in 100-event batches"]}
+            "targets": targets, "notes": [
+                f"{total:,} single-event appends per scenario, {total * 10:,} events in"
+                " 100-event batches",
+                "(a) and (b) commit every append on its own; Kehu's group commit lets concurrent"
+                " appends share one transaction, which is how it passes (a) with many writers."
+                " The 100-event rows, one transaction per append for all three, show the"
+                " per-event cost of the checks, hashing and encoding."]}
 
 
 def main() -> None:

@@ -56,5 +56,6 @@ def print_report(out: dict[str, Any]) -> None:
     for t in out["tables"]:
         print(table([tuple(r) for r in t["rows"]], tuple(t["header"])), end="\n\n")
     for t in out["targets"]:
-        print(f"{'MET ' if t['met'] else 'MISS'} {t['name']}: {t['value']} ({t['ratio']})")
+        status = "INFO" if t["met"] is None else "MET " if t["met"] else "MISS"
+        print(f"{status} {t['name']}: {t['value']} ({t['ratio']})")
     print(*out.get("notes", []), sep="\n")

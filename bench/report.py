@@ -45,6 +45,10 @@ METHOD = {
 }
 
 
+def _status(met: bool | None) -> str:
+    return "reported" if met is None else "met" if met else "**not met**"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(str(c) for c in r) + " |" for r in rows), ""]
@@ -69,7 +73,7 @@ def write_markdown(path: Path, mode: str, machine: dict[str, str],
         "## Targets", "",
     ]
     rows = [[r["title"] if "title" in r else r["name"], t["name"], t["value"], t["ratio"],
-             "met" if t["met"] else "**not met**"]
+             _status(t["met"])]
             for r in results for t in r.get("targets", [])]
     rows += [[r["name"], "(did not finish)", "; ".join(r["error"]), "", "**not met**"]
              for r in results if not r["ok"]]

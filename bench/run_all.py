@@ -86,7 +86,13 @@ def main() -> None:
                         help="seconds to wait at most for a quiet machine before each one")
     parser.add_argument("--quiet-below", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--from-json", type=Path,
+                        help="rewrite the note from a run's saved results, running nothing")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        write_markdown(args.out, saved["mode"], saved["machine"], saved["results"])
+        return
     mode = "full" if args.full else "short"
     names = [n for n in args.only.split(",") if n]
     env = {**os.environ, "DATABASE_URL": server_dsn()}  # one server for the whole run
@@ -103,6 +109,10 @@ def main() -> None:
             result = {"name": name, "ok": False, "error": [f"over {TIME_LIMIT_S[mode]} s"]}
         result["load"] = (before, load_average())
         results.append(result)
+    saved = Path(tempfile.gettempdir()) / f"kehu-bench-{mode}.json"
+    saved.write_text(json.dumps({"mode": mode, "machine": machine, "results": results},
+                                ensure_ascii=False, indent=1))
+    print(f"results saved in {saved} (--from-json rewrites the note from them)")
     if not args.no_write:
         write_markdown(args.out, mode, machine, results)
         print(f"wrote {args.out}")
