@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -30,6 +31,13 @@ from schema.settings import Settings
 log = logging.getLogger("kehu.api")
 
 
+# The database is down or restarting: the caller should retry, and must not see internals.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError, asyncpg.AdminShutdownError, TimeoutError,
+)
+
+
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
     # Validation and parse errors have no original error; ApiError subclasses are deliberate.
@@ -46,6 +54,13 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
+        if isinstance(error.original_error, UNAVAILABLE_ERRORS):
+            log.warning("request %s: database unavailable: %s", request_id, error.message)
+            return GraphQLError(
+                f"The database is unavailable; retry shortly (request id {request_id})",
+                nodes=error.nodes, source=error.source, positions=error.positions,
+                path=error.path, extensions={"code": "UNAVAILABLE", "requestId": request_id},
+            )
         log.error("request %s failed: %s", request_id, error.message,
                   exc_info=error.original_error)
         return GraphQLError(

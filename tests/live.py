@@ -78,6 +78,7 @@ def run_server(dsn: str, tmp: Path, **env: str) -> Iterator[LiveServer]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(10)  # reap it, or its Popen warns (an error here) when collected
 
 
 def _wait_ready(server: LiveServer, timeout: float = 60) -> None:

@@ -103,6 +103,9 @@ async def test_postgres_restart_under_a_running_server(tmp_path: Path) -> None:
                 assert took < PROMPT, f"took {took:.1f}s"
                 print(f"database down: HTTP {status} in {took:.2f}s: {str(body)[:160]}")
                 assert status >= 500 or (body is not None and body.get("errors")), body
+                if body is not None and body.get("errors"):
+                    # A retryable code, not an opaque internal error.
+                    assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE", body
             async with httpx.AsyncClient() as client:
                 assert (await client.get(server.url + "/readyz")).status_code == 503
 
