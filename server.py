@@ -161,7 +161,7 @@ async def _rebuild(name: str | None) -> None:
     from rich.progress import Progress
 
     from events.db import connect
-    from projections.runner import lock_key, rebuild
+    from projections.runner import rebuild_or_ask
 
     async with open_services(Settings.from_env()) as services:
         targets = [registry.by_name(name)] if name else registry.ALL
@@ -174,13 +174,7 @@ async def _rebuild(name: str | None) -> None:
                     def progress(done: int, total: int, task: Any = task) -> None:
                         bar.update(task, completed=done, total=total)
 
-                    # Wait for the active runner (if a server runs) to let go; then rebuild.
-                    await conn.execute("SELECT pg_advisory_lock($1)", lock_key(projection.name))
-                    try:
-                        await rebuild(conn, projection, progress)
-                    finally:
-                        await conn.execute("SELECT pg_advisory_unlock($1)",
-                                           lock_key(projection.name))
+                    await rebuild_or_ask(conn, projection, progress)
         finally:
             await conn.close()
 

@@ -221,3 +221,38 @@ async def wait_for_position(pool: asyncpg.Pool, names: list[str], position: int,
         finally:
             with contextlib.suppress(Exception):
                 await conn.remove_listener(PROJECTIONS_CHANNEL, on_notify)
+
+
+async def rebuild_or_ask(conn: asyncpg.Connection, projection: Projection,
+                         progress: Progress | None = None, *, poll: float = 0.2) -> None:
+    """`kehu rebuild`: rebuild here when no runner is active, else have the active one do it.
+
+    A running server holds the projection's lock for as long as it lives, so waiting for the
+    lock would wait forever. The request is a flag the active runner checks every round; we
+    follow its progress through the side rebuild's checkpoint until it clears the flag.
+    """
+    await conn.execute(
+        "INSERT INTO projection_checkpoints (name, position, version, rebuild_requested)"
+        " VALUES ($1, 0, 0, true)"
+        " ON CONFLICT (name) DO UPDATE SET rebuild_requested = true", projection.name,
+    )
+    key = lock_key(projection.name)
+    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+        try:
+            await rebuild(conn, projection, progress)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", key)
+        return
+    head = int(await conn.fetchval("SELECT position FROM event_head"))
+    while await conn.fetchval(
+        "SELECT rebuild_requested FROM projection_checkpoints WHERE name = $1", projection.name
+    ):
+        done = await conn.fetchval(
+            "SELECT position FROM projection_checkpoints WHERE name = $1",
+            f"{projection.name}#rebuild",
+        )
+        if progress is not None:
+            progress(min(int(done or 0), head), head)
+        await asyncio.sleep(poll)
+    if progress is not None:
+        progress(head, head)

@@ -126,3 +126,39 @@ async def test_one_active_runner_and_failover(dsn: str, store: EventStore) -> No
         await asyncio.gather(second, return_exceptions=True)
         await notifier.stop()
         await observer.close()
+
+
+async def test_rebuild_request_is_carried_out_by_the_active_runner(
+    dsn: str, store: EventStore
+) -> None:
+    """`kehu rebuild` while a server runs: the active runner does it, nothing waits forever."""
+    from projections.runner import rebuild_or_ask
+
+    projection = counting_projection()
+    notifier = Notifier(dsn, poll_interval=0.1)
+    await notifier.start()
+    runner = asyncio.create_task(run_forever(dsn, projection, notifier, standby_interval=0.1))
+    cli = await connect(dsn)
+    try:
+        sid = random_id("thing-")
+        await store.append([StreamAppend(sid, "thing", 0, [ThingHappened(2)])], META)
+        for _ in range(100):  # the runner is active and caught up
+            if await cli.fetchval("SELECT to_regclass($1)", projection.tables[0]) and \
+                    await cli.fetchval(f"SELECT total FROM {projection.tables[0]}"
+                                       " WHERE stream_id = $1", sid) == 2:
+                break
+            await asyncio.sleep(0.05)
+        seen: list[tuple[int, int]] = []
+        await asyncio.wait_for(
+            rebuild_or_ask(cli, projection, lambda d, t: seen.append((d, t)), poll=0.05), 20)
+        assert seen and seen[-1][0] == seen[-1][1]
+        assert not await cli.fetchval(
+            "SELECT rebuild_requested FROM projection_checkpoints WHERE name = $1",
+            projection.name)
+        assert await cli.fetchval(
+            f"SELECT total FROM {projection.tables[0]} WHERE stream_id = $1", sid) == 2
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await notifier.stop()
+        await cli.close()
