@@ -158,25 +158,20 @@ async def _verify() -> int:
 
 
 async def _rebuild(name: str | None) -> None:
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
-    from events.db import connect
-    from projections.runner import rebuild_or_ask
+    from projections.runner import rebuild_all
 
     async with open_services(Settings.from_env()) as services:
         targets = [registry.by_name(name)] if name else registry.ALL
-        conn = await connect(services.dsn)
-        try:
-            with Progress() as bar:
-                for projection in targets:
-                    task = bar.add_task(f"rebuilding {projection.name}", total=None)
+        with Progress() as bar:
+            tasks: dict[str, TaskID] = {p.name: bar.add_task(f"rebuilding {p.name}", total=None)
+                                        for p in targets}
 
-                    def progress(done: int, total: int, task: Any = task) -> None:
-                        bar.update(task, completed=done, total=total)
+            def progress(projection: str, done: int, total: int) -> None:
+                bar.update(tasks[projection], completed=done, total=total)
 
-                    await rebuild_or_ask(conn, projection, progress)
-        finally:
-            await conn.close()
+            await rebuild_all(services.dsn, targets, progress)
 
 
 async def _seed_demo(customers: int, years: int) -> None:

@@ -7,8 +7,9 @@ by the aggregates' decide functions). Each phase runs twice, at N/4 and at N eve
 process's peak resident memory reset before each phase: if a phase's peak grew with the log,
 it would hold the log in memory. Beside Kehu's `EventStore.read_all` the plain floor is
 `SELECT * FROM events ORDER BY position` through an asyncpg cursor, JSONB left as text.
-Rebuild is projections.runner.rebuild of every projection in projections.registry.ALL, one
-after the other as `kehu rebuild` does; its rate is log events / total rebuild time.
+Rebuild is projections.runner.rebuild_all of every projection in projections.registry.ALL,
+side by side on their own connections as `kehu rebuild` does; its rate is log events / total
+rebuild time.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ import asyncpg
 from bench import workload
 from bench.common import fresh_database, print_report
 from bench.machine import peak_mib, reset_peak, rss_mib
-from events.db import connect, create_pool
+from events.db import create_pool
 from events.store import EventStore
-from projections import registry
-from projections.runner import rebuild
+from projections import registry, runner
 
 READ_BATCH = 1000  # EventStore.read_all's default page, and the runner's batch
 TARGET_READ = 200_000
@@ -88,16 +88,9 @@ async def plain_scan(dsn: str) -> int:
 
 
 async def rebuild_all(dsn: str) -> dict[str, float]:
-    conn = await connect(dsn)
-    times: dict[str, float] = {}
-    try:
-        for projection in registry.ALL:
-            t0 = time.perf_counter()
-            await rebuild(conn, projection)
-            times[projection.name] = time.perf_counter() - t0
-    finally:
-        await conn.close()
-    return times
+    # All projections side by side on their own connections, as `kehu rebuild` and a
+    # starting server do.
+    return await runner.rebuild_all(dsn, list(registry.ALL))
 
 
 async def handled_counts(pool: asyncpg.Pool) -> dict[str, int]:

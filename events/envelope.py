@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 from events.actors import Actor, Role
@@ -134,6 +135,7 @@ class StoredEvent:
     recorded_at: datetime
     hash: bytes
 
-    @property
+    @cached_property
     def event(self) -> Event | None:
+        """The domain event, decoded once (cached_property writes past the frozen guard)."""
         return decode(self.event_type, self.schema_version, self.payload)
