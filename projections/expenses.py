@@ -43,6 +43,8 @@ DDL = (
         closed boolean NOT NULL DEFAULT false   -- rejected or reimbursement denied: no spend
     )""",
     "CREATE INDEX meal_expenses_meal_at ON meal_expenses (meal_at)",
+    # The customer view sums a customer's meal spend (version 2 added this index).
+    "CREATE INDEX meal_expenses_customer ON meal_expenses (customer_id)",
     "CREATE INDEX meal_expenses_restaurant ON meal_expenses (restaurant_key, meal_at)",
     """CREATE TABLE restaurant_bills (
         stream_id text PRIMARY KEY,
@@ -136,7 +138,7 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
 
 PROJECTIONS = [
     Projection(
-        name="expenses", version=1, tables=("meal_expenses", "restaurant_bills"), ddl=DDL,
+        name="expenses", version=2, tables=("meal_expenses", "restaurant_bills"), ddl=DDL,
         handle=handle, event_types=EVENT_TYPES,
     )
 ]

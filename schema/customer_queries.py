@@ -12,7 +12,8 @@ from schema.sql_where import Where, fetch_page
 
 # $1 is always today. A customer with no commitments gets zeros, not nulls.
 _SELECT = """
-SELECT c.*, k.open_commitments, k.overdue_commitments, k.follow_ups_due, k.follow_ups_overdue
+SELECT c.*, k.open_commitments, k.overdue_commitments, k.follow_ups_due, k.follow_ups_overdue,
+       s.meal_spend_fen, s.meals_held
 FROM customers c
 CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE m.status = 'open') AS open_commitments,
@@ -22,6 +23,12 @@ CROSS JOIN LATERAL (
                AS follow_ups_overdue
     FROM commitments m WHERE m.customer_id = c.customer_id
 ) k
+CROSS JOIN LATERAL (
+    -- Meal spend from the expenses read model: actual costs recorded (M12), not refused ones.
+    SELECT coalesce(sum(e.amount_fen) FILTER (WHERE NOT e.closed), 0)::bigint AS meal_spend_fen,
+           count(e.amount_fen) FILTER (WHERE NOT e.closed) AS meals_held
+    FROM meal_expenses e WHERE e.customer_id = c.customer_id
+) s
 """
 
 

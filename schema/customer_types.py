@@ -9,6 +9,7 @@ import strawberry
 
 from events import customer_values as cv
 from events.codec import from_data
+from events.money import format_fen
 from schema.common import MutationOk
 
 # GraphQL enums over the domain's StrEnums: an unknown value is refused by GraphQL itself,
@@ -88,6 +89,11 @@ class Customer:
         description="Fulfilled commitments whose follow-up visit is not yet logged (V12)."
     )
     follow_ups_overdue: int
+    meal_spend: str = strawberry.field(
+        description="Yuan spent on this customer's meals: actual costs recorded (M12), "
+        "rejected and denied meals excluded."
+    )
+    meals_held: int
 
     @classmethod
     def from_row(cls, r: Any) -> Customer:
@@ -124,6 +130,8 @@ class Customer:
             overdue_commitments=r["overdue_commitments"],
             follow_ups_due=r["follow_ups_due"],
             follow_ups_overdue=r["follow_ups_overdue"],
+            meal_spend=format_fen(r["meal_spend_fen"]),
+            meals_held=r["meals_held"],
         )
 
 

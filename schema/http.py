@@ -32,8 +32,10 @@ async def readyz(request: Request) -> JSONResponse:
                             status_code=503)
     positions = {r["name"]: r["position"] for r in rows}
     lag = {name: head - positions.get(name, 0) for name in services.projection_names}
-    ready = all(v <= services.settings.ready_max_lag for v in lag.values())
-    body: dict[str, Any] = {"ready": ready, "head": head, "lag": lag}
+    # A projection with no checkpoint has not built its tables yet: not ready, whatever the lag.
+    building = [name for name in services.projection_names if name not in positions]
+    ready = not building and all(v <= services.settings.ready_max_lag for v in lag.values())
+    body: dict[str, Any] = {"ready": ready, "head": head, "lag": lag, "building": building}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
