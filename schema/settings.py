@@ -39,7 +39,6 @@ class Settings:
     max_aliases: int = 30
     max_page_size: int = 100
     max_body_bytes: int = 8_000_000
-    max_batch: int = 10
     max_subscriptions_per_connection: int = 20
     connection_init_timeout_s: float = 5.0
     read_your_writes_timeout_s: float = 5.0
@@ -66,7 +65,6 @@ class Settings:
             max_aliases=_int("KEHU_MAX_ALIASES", 30),
             max_page_size=_int("KEHU_MAX_PAGE_SIZE", 100),
             max_body_bytes=_int("KEHU_MAX_BODY_BYTES", 8_000_000),
-            max_batch=_int("KEHU_MAX_BATCH", 10),
             max_subscriptions_per_connection=_int("KEHU_MAX_SUBSCRIPTIONS", 20),
             connection_init_timeout_s=_float("KEHU_WS_INIT_TIMEOUT", 5.0),
             read_your_writes_timeout_s=_float("KEHU_READ_YOUR_WRITES_TIMEOUT", 5.0),

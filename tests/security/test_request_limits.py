@@ -76,3 +76,14 @@ async def test_limits_hold_on_a_repeated_document(live_server: LiveServer) -> No
     for _ in range(2):
         body = await gql(live_server, f"{{ {aliases} }}", auth=token("a", Role.AUDITOR))
         assert body.get("data") is None and body["errors"]
+
+
+async def test_batched_requests_are_refused(live_server: LiveServer) -> None:
+    # One operation per request: a JSON array of operations is not executed at all.
+    batch = [{"query": "{ events(first: 1) { position } }"}] * 50
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            live_server.url + "/graphql", json=batch,
+            headers={"authorization": "Bearer " + token("a", Role.AUDITOR)},
+        )
+    assert response.status_code == 400
