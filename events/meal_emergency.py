@@ -78,6 +78,9 @@ def approve_verbally(
 def complete_paperwork(
     state: MealState, command: CompleteMealPaperwork, ctx: Context
 ) -> MealPaperworkCompleted:
+    # The paperwork is the written meal request (M3), which only staff or a manager may file;
+    # the verbal approval names its requester freely, so the role is checked here too.
+    ctx.require_role(Role.STAFF, Role.MANAGER, action="completing a meal's paperwork", rule="M11")
     if ctx.actor.user_id != state.requested_by:
         raise Forbidden("only the staff member who asked completes the paperwork", rule="M11")
     expect(state, "M11", MealStatus.PENDING_PAPERWORK)

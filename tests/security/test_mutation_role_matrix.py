@@ -9,6 +9,7 @@ the code goes beyond the table, the row says why.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from events.actors import Actor, Role
 from events.store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.meals.flows import person
+from tests.security.matrix_meals import MEAL_SETUPS, OWN_REQUEST
+from tests.security.matrix_policy import POLICY_SETUPS, own_server
 from tests.security.matrix_setup import SETUPS, Case, Env
 
 M, GM = Role.MANAGER, Role.GENERAL_MANAGER
@@ -64,8 +67,10 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "deactivateWebhook": frozenset({Role.INTEGRATION, M}),  # its registrant or a manager
 }
 
+ALL_SETUPS = {**SETUPS, **MEAL_SETUPS, **POLICY_SETUPS}
 CALLERS: list[Role | None] = [*Role, None]  # None: anonymous
-CASES = [(m, r) for m in ALLOWED if m in SETUPS for r in CALLERS]
+CASES = [(m, r) for m in ALLOWED if m not in POLICY_SETUPS for r in CALLERS]
+POLICY_CASES = [(m, r) for m in ALLOWED if m in POLICY_SETUPS for r in CALLERS]
 
 INTROSPECT = """{ __schema { mutationType { fields { name
   args { name type { kind name ofType { kind name } } } } } } }"""
@@ -83,8 +88,15 @@ async def input_types(live_server: LiveServer) -> dict[str, str]:
     return found
 
 
+@pytest.fixture(scope="module")
+async def policy_env(server_dsn: str, tmp_path_factory: pytest.TempPathFactory
+                     ) -> AsyncIterator[Env]:
+    async with own_server(server_dsn, tmp_path_factory.mktemp("matrix-policy")) as env:
+        yield env
+
+
 async def test_every_mutation_of_the_live_schema_has_a_row(input_types: dict[str, str]) -> None:
-    assert set(ALLOWED) == set(input_types)
+    assert set(ALLOWED) == set(input_types) == set(ALL_SETUPS)
 
 
 def _document(name: str, input_type: str) -> str:
@@ -100,11 +112,23 @@ async def _stream_length(store: EventStore, stream: str | None) -> int | None:
                          ids=[f"{m}-{r.value if r else 'anonymous'}" for m, r in CASES])
 async def test_roles_matrix(live_server: LiveServer, store: EventStore,
                             input_types: dict[str, str], mutation: str, role: Role | None) -> None:
+    await _check(Env(store, live_server), input_types[mutation], mutation, role)
+
+
+@pytest.mark.parametrize(("mutation", "role"), POLICY_CASES,
+                         ids=[f"{m}-{r.value if r else 'anonymous'}" for m, r in POLICY_CASES])
+async def test_roles_matrix_rule_book(policy_env: Env, input_types: dict[str, str],
+                                      mutation: str, role: Role | None) -> None:
+    await _check(policy_env, input_types[mutation], mutation, role)
+
+
+async def _check(env: Env, input_type: str, mutation: str, role: Role | None) -> None:
     me: Actor = person(role or Role.STAFF)
-    case: Case = await SETUPS[mutation](Env(store, live_server), me)
+    case: Case = await ALL_SETUPS[mutation](env, me)
+    store = env.store
     head, length = await store.head_position(), await _stream_length(store, case.stream)
     auth = token(me.user_id, me.role) if role is not None else None
-    body: dict[str, Any] = await gql(live_server, _document(mutation, input_types[mutation]),
+    body: dict[str, Any] = await gql(env.server, _document(mutation, input_type),
                                      {"input": case.input}, auth=auth)
     if role is not None and role in ALLOWED[mutation]:
         assert "errors" not in body, body
@@ -118,3 +142,31 @@ async def test_roles_matrix(live_server: LiveServer, store: EventStore,
         assert body["data"][mutation]["__typename"] == "ForbiddenError", body
     assert await store.head_position() == head  # nothing written anywhere
     assert await _stream_length(store, case.stream) == length
+
+
+# Separation of duties. Already proven elsewhere, so not repeated here: a manager approving
+# their own request (tests/meals/test_meal_rules_api.py, M2), approving a meal verbally for
+# themselves (tests/domain/test_meals.py, M11), settling a bill that holds their own meal
+# (tests/meals/test_meal_handlers.py, M13), and a general manager approving a version they
+# drafted (tests/domain/test_policy.py, V13; over the API it cannot arise, since only staff and
+# managers draft).
+@pytest.mark.parametrize("mutation", sorted(OWN_REQUEST))
+async def test_M2_M12_M14_a_manager_never_rejects_signs_or_denies_their_own_request(
+    live_server: LiveServer, store: EventStore, input_types: dict[str, str], mutation: str
+) -> None:
+    setup, rule = OWN_REQUEST[mutation]
+    me = person(Role.MANAGER)
+    case = await setup(Env(store, live_server), me)
+    head, length = await store.head_position(), await _stream_length(store, case.stream)
+    body = await gql(live_server, _document(mutation, input_types[mutation]),
+                     {"input": case.input}, auth=token(me.user_id, me.role))
+    assert body["data"][mutation]["__typename"] == "ForbiddenError", body
+    assert body["data"][mutation]["rule"] == rule
+    assert "own request" in body["data"][mutation]["message"]
+    assert (await store.head_position(), await _stream_length(store, case.stream)) == (
+        head, length)
+    # The same meal in another manager's hands goes through: the refusal was the person's.
+    other = person(Role.MANAGER)
+    body = await gql(live_server, _document(mutation, input_types[mutation]),
+                     {"input": case.input}, auth=token(other.user_id, other.role))
+    assert not body["data"][mutation]["__typename"].endswith("Error"), body
