@@ -30,8 +30,10 @@ class Context:
         """Refuse unless the actor has one of `roles` (the roles table of RULES.md)."""
         if self.actor.role not in roles:
             allowed = ", ".join(sorted(roles))
+            # Every refusal names a rule: the roles table itself when no finer rule applies.
             raise Forbidden(
-                f"{action} needs role {allowed}; {self.actor.role.value} may not", rule=rule
+                f"{action} needs role {allowed}; {self.actor.role.value} may not",
+                rule=rule or "roles",
             )
 
     def forbid_self(self, requester_id: str, *, action: str, rule: str | None = None) -> None:

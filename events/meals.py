@@ -165,6 +165,9 @@ def _record_cost(
     state: MealState, command: RecordMealCost, ctx: Context, figures: PolicyFigures,
     version: int,
 ) -> MealCostRecorded:
+    # A verbal approval names its requester freely (M11), so being the requester is not enough:
+    # recording a bill is staff's or the manager's (roles table), never another role's.
+    ctx.require_role(Role.STAFF, Role.MANAGER, action="recording a meal's cost", rule="M12")
     if ctx.actor.user_id != state.requested_by and ctx.actor.role is not Role.MANAGER:
         raise Forbidden("the requester or a manager records a meal's cost", rule="M12")
     expect(state, "M12", MealStatus.APPROVED, MealStatus.VERBALLY_APPROVED, MealStatus.HELD,

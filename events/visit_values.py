@@ -191,7 +191,7 @@ def require_may_act(ctx: Context, owners: Iterable[str], action: str) -> None:
     """Staff act only on their own visits (or commitments they own); a manager on any."""
     ctx.require_role(*WRITERS, action=action)
     if ctx.actor.role is Role.STAFF and ctx.actor.user_id not in set(owners):
-        raise Forbidden(f"staff may only {action} on their own visits")
+        raise Forbidden(f"staff may only {action} on their own visits", rule="roles")
 
 
 def unique(items: Iterable[T]) -> tuple[T, ...]:
