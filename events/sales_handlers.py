@@ -23,6 +23,7 @@ from events.sales import (
     CATALOGUE_TYPE,
     IMPORT_TYPE,
     SALE_TYPE,
+    SALE_WRITERS,
     TABLE_TYPE,
     Catalogue,
     decide_import,
@@ -83,6 +84,8 @@ async def record_sale(store: EventStore, ctx: Context, command: RecordSale,
 async def import_sales(store: EventStore, ctx: Context, import_id: str, parsed: ParsedRows,
                        idempotency_key: str | None = None) -> AppendResult:
     command = ImportSales(import_id=import_id, sales=tuple(parsed.sales))
+    # Who may import is answered before anything about the import itself is revealed.
+    ctx.require_role(*SALE_WRITERS, action="import sales", rule="T2")
     fp = fingerprint({"import": import_id, "command": command,
                       "unreadable": sorted(parsed.problems)})
     if idempotency_key is not None:
