@@ -45,7 +45,7 @@ def fingerprint(command: Any) -> str:
     return hashlib.sha256(canonical_json(to_data(command))).hexdigest()
 
 
-_EVENT_COLUMNS = (
+EVENT_COLUMNS = (
     "position, stream_id, stream_type, version, event_type, schema_version,"
     " payload, metadata, recorded_at, hash"
 )
@@ -112,7 +112,7 @@ class EventStore:
         self, stream_id: str, *, until: datetime | None = None
     ) -> list[StoredEvent]:
         rows = await self.pool.fetch(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = $1"
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
             " AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY version",
             stream_id, until,
         )
@@ -136,7 +136,7 @@ class EventStore:
         know how far they have looked even when nothing matched.
         """
         rows = await self.pool.fetch(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1"
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
             " AND ($3::bigint IS NULL OR position <= $3)"
             " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
             " AND ($5::text IS NULL OR stream_type = $5)"

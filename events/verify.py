@@ -9,7 +9,7 @@ import asyncpg
 
 from events.codec import to_data
 from events.hashing import GENESIS_HASH, event_hash
-from events.store import _EVENT_COLUMNS, row_to_event
+from events.store import EVENT_COLUMNS, row_to_event
 
 BATCH = 5000
 
@@ -46,7 +46,7 @@ async def verify_chain(
         last_seen = expected - 1
         while expected <= end:
             rows = await conn.fetch(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE position >= $1 AND position <= $2"
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 AND position <= $2"
                 " ORDER BY position LIMIT $3",
                 expected, end, BATCH,
             )

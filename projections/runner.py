@@ -20,7 +20,7 @@ import asyncpg
 
 from events.db import connect
 from events.notifications import Notifier
-from events.store import _EVENT_COLUMNS, row_to_event
+from events.store import EVENT_COLUMNS, row_to_event
 from projections.base import Projection
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def _fetch_batch(
 ) -> list[asyncpg.Record]:
     types = sorted(projection.event_types) if projection.event_types is not None else None
     rows: list[asyncpg.Record] = await conn.fetch(
-        f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
         " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
         " ORDER BY position LIMIT $3",
         after, upto, BATCH, types,

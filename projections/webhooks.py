@@ -32,7 +32,7 @@ import httpx
 from events.db import connect
 from events.envelope import StoredEvent
 from events.notifications import Notifier
-from events.store import _EVENT_COLUMNS, row_to_event
+from events.store import EVENT_COLUMNS, row_to_event
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notif
             # The head first, as in the projection runner: every event up to it is visible.
             head = int(await pool.fetchval("SELECT position FROM event_head"))
             rows = await pool.fetch(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
                 " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $4",
                 hook["last_position"], head, list(hook["event_types"]), BATCH)
             for row in rows:
