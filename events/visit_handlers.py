@@ -1,6 +1,6 @@
 """Application functions of the visit aggregate (RULES V1-V12): look up the facts a decision
-needs, decide, append; and the V6 process that turns a logged visit's findings into customer
-records.
+needs, decide, append; logging a visit also turns its V6 findings into customer records, in
+the same append.
 
 Facts come from the write side only (the customer's own stream, the rule book's stream), never
 from a projection that may lag behind the log.
@@ -8,16 +8,16 @@ from a projection that may lag behind the log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from events import policy, visits
+from events import customers, policy, visits
 from events.commitments import DEFAULT_FOLLOW_UP_DAYS
 from events.context import Context
-from events.customer_handlers import customer_exists, handle_customer
-from events.envelope import StoredEvent
-from events.errors import InvalidState
-from events.handling import execute, load
-from events.store import AppendResult, EventStore
+from events.customer_handlers import customer_exists
+from events.envelope import Event
+from events.errors import ConcurrencyConflict, Forbidden
+from events.handling import CONFLICT_RETRIES, execute, load, metadata_for
+from events.store import AppendResult, EventStore, StreamAppend, fingerprint
 from events.visit_events import (
     FulfillCommitment,
     LogVisit,
@@ -85,45 +85,66 @@ async def log_visit(
     *,
     idempotency_key: str | None = None,
 ) -> VisitLogOutcome:
-    """Log the visit, then run the V6 process synchronously. A retry with the same idempotency
-    key replays the visit append and runs the process again, which finishes whatever an earlier
-    run left undone and repeats nothing (prospect ids are derived, credit changes keyed)."""
-    result = await handle_visit(store, ctx, command, idempotency_key=idempotency_key)
-    stored = await _visit_logged(store, command.visit_id)
-    if stored is None:
-        return VisitLogOutcome(result)
-    return await _record_findings(store, ctx, stored, result)
-
-
-async def _visit_logged(store: EventStore, visit_id: str) -> StoredEvent | None:
-    for item in await store.read_stream(visits.stream_id(visit_id)):
-        if item.event_type == VisitLogged.type_name():
-            return item
-    return None
-
-
-async def _record_findings(
-    store: EventStore, ctx: Context, stored: StoredEvent, result: AppendResult
-) -> VisitLogOutcome:
-    event = stored.event
-    assert isinstance(event, VisitLogged)
-    # The process acts for whoever logged the visit; its events share the visit's correlation
-    # so an auditor can trace each prospect and credit change back to the visit.
-    origin = stored.metadata.correlation_id
-    process = replace(ctx, correlation_id=origin, causation_id=origin)
-    last = result.last_position
-    prospect_ids: list[str] = []
-    for register in prospects_found(event):
-        prospect_ids.append(register.customer_id)
+    """Log the visit and carry out its V6 findings in ONE append: the visit, every prospect
+    it found (a new customer of status prospect) and every credit change on the visited
+    customer commit together or not at all, so no finding is ever lost between two writes.
+    A retry with the same idempotency key returns the first result."""
+    exists = await customer_exists(store, command.customer_id)
+    fp = fingerprint({"stream": visits.stream_id(command.visit_id), "command": command,
+                      "type": type(command).__name__})
+    if idempotency_key is not None:
+        earlier = await store.earlier_result(ctx.actor.user_id, idempotency_key, fp)
+        if earlier is not None:
+            return await _outcome(store, command.visit_id, earlier)
+    if not ctx.actor.may_write:
+        raise Forbidden(f"role {ctx.actor.role.value} may read but never write", rule="roles")
+    for attempt in range(CONFLICT_RETRIES):
+        appends = await _decide_visit_and_findings(store, ctx, command, exists)
         try:
-            written = await handle_customer(store, process, register)
-        except InvalidState:
-            continue  # registered by an earlier run of this process: done
-        last = max(last, written.last_position)
-    recorded = 0
-    for change in credit_changes_found(event):
-        written = await handle_customer(store, process, change)
-        if written.last_position:
-            recorded += 1
-            last = max(last, written.last_position)
-    return VisitLogOutcome(replace(result, last_position=last), tuple(prospect_ids), recorded)
+            result = await store.append(appends, metadata_for(ctx), idempotency_key=idempotency_key,
+                                        command_fingerprint=fp)
+        except ConcurrencyConflict:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+            continue
+        return await _outcome(store, command.visit_id, result)
+    raise AssertionError("unreachable")
+
+
+async def _decide_visit_and_findings(
+    store: EventStore, ctx: Context, command: LogVisit, exists: bool
+) -> list[StreamAppend]:
+    state, version = await load(store, visits.stream_id(command.visit_id), visits.evolve)
+    decided = visits.decide(state, command, ctx, customer_exists=exists)
+    appends = [StreamAppend(visits.stream_id(command.visit_id), visits.STREAM_TYPE, version,
+                            decided)]
+    logged = next(e for e in decided if isinstance(e, VisitLogged))
+    for register in prospects_found(logged):
+        prospect, at = await load(store, customers.stream_id(register.customer_id),
+                                  customers.evolve)
+        appends.append(StreamAppend(customers.stream_id(register.customer_id),
+                                    customers.STREAM_TYPE, at,
+                                    customers.decide(prospect, register, ctx)))
+    changes = credit_changes_found(logged)
+    if changes:
+        customer_stream = customers.stream_id(logged.customer_id)
+        visited, at = await load(store, customer_stream, customers.evolve)
+        events: list[Event] = []
+        for change in changes:
+            for event in customers.decide(visited, change, ctx):
+                events.append(event)
+                visited = customers.evolve(visited, event)
+        if events:
+            appends.append(StreamAppend(customer_stream, customers.STREAM_TYPE, at, events))
+    return appends
+
+
+async def _outcome(store: EventStore, visit_id: str, result: AppendResult) -> VisitLogOutcome:
+    """What the client is told: the prospects and credit changes the logged visit produced
+    (derived from the stored VisitLogged, so a replayed retry answers the same)."""
+    for item in await store.read_stream(visits.stream_id(visit_id)):
+        event = item.event
+        if isinstance(event, VisitLogged):
+            prospects = tuple(r.customer_id for r in prospects_found(event))
+            return VisitLogOutcome(result, prospects, len(credit_changes_found(event)))
+    return VisitLogOutcome(result)

@@ -107,16 +107,21 @@ async def test_V6_prospects_become_customers_and_credit_changes_are_recorded_onc
     visited = await load_customer(store, customer.customer_id)
     assert visited is not None and visited.credit_changes == 1
     assert visited.last_credit_direction is CreditDirection.WORSENED
-    # The process's events trace back to the visit (correlation and causation).
+    # The findings were written in the visit's own append: one transaction, one request, so
+    # none can be lost between two writes, and an auditor traces each back to the visit.
     registered = (await store.read_stream(customers.stream_id(first.prospect_ids[0])))[0]
+    credit = (await store.read_stream(customers.stream_id(customer.customer_id)))[-1]
     logged = (await store.read_stream(visits.stream_id(command.visit_id)))[0]
-    assert registered.metadata.causation_id == logged.metadata.correlation_id
-    assert registered.metadata.correlation_id == logged.metadata.correlation_id
-    assert first.result.last_position > logged.position  # covers what the process wrote
-    # A retry (same key) replays the visit and records nothing twice.
+    for written in (registered, credit):
+        assert written.metadata.correlation_id == logged.metadata.correlation_id
+        assert written.recorded_at == logged.recorded_at
+        assert first.result.first_position <= written.position <= first.result.last_position
+    assert first.result.first_position == logged.position
+    # A retry (same key) replays the first result and records nothing twice.
     again = await log_visit(store, c, command, idempotency_key=f"k-{command.visit_id}")
     assert again.result.replayed and again.prospect_ids == first.prospect_ids
-    assert again.credit_changes_recorded == 0
+    assert again.result.last_position == first.result.last_position
+    assert again.credit_changes_recorded == first.credit_changes_recorded
     assert await stream_length(store, customers.stream_id(customer.customer_id)) == 2
     assert await stream_length(store, customers.stream_id(first.prospect_ids[0])) == 1
 
