@@ -3,7 +3,8 @@ Starlette app, and the `kehu` command line.
 
     python server.py                 # same as `kehu serve`
     kehu serve [--host H] [--port P] [--demo]
-    kehu migrate | rebuild [NAME] | verify | token --user ID --name N --role R [--ttl S]
+    kehu migrate | rebuild [NAME] | verify | projections | seed-demo
+    kehu token --user ID --name N --role R [--ttl S]
 """
 
 from __future__ import annotations
@@ -64,6 +65,34 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await pool.close()
 
 
+def start_runners(services: Services) -> list[asyncio.Task[None]]:
+    """One runner task per projection; across processes only one per projection is active."""
+    return [
+        asyncio.create_task(run_forever(services.dsn, p, services.notifier),
+                            name=f"projection-{p.name}")
+        for p in registry.ALL
+    ]
+
+
+async def _run_projections() -> None:
+    """`kehu projections`: the runners alone, in a process of their own, so API replicas
+    (KEHU_RUN_PROJECTIONS=false) do not share their event loop with projection work."""
+    import signal
+
+    async with open_services(Settings.from_env()) as services:
+        await on_start(services)
+        runners = start_runners(services)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("projection runners started: %s", ", ".join(p.name for p in registry.ALL))
+        await stop.wait()
+        for task in runners:
+            task.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+
+
 class GraphQLEndpoint:
     """Forwards to the GraphQL app the lifespan built (it needs the services)."""
 
@@ -89,11 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_services(settings) as services:
             await on_start(services)
-            runners = [
-                asyncio.create_task(run_forever(services.dsn, p, services.notifier),
-                                    name=f"projection-{p.name}")
-                for p in registry.ALL
-            ] if settings.run_projections else []
+            runners = start_runners(services) if settings.run_projections else []
             app.state.services = services
             app.state.graphql = KehuGraphQL(services)
             try:
@@ -198,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="fill an empty database with demo data")
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("projections", help="run the projection runners only (no HTTP)")
     rebuild = sub.add_parser("rebuild", help="replay the log into fresh read models and swap")
     rebuild.add_argument("name", nargs="?")
     sub.add_parser("verify", help="verify the audit log's hash chain")
@@ -232,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_verify())
     elif command == "token":
         _token(args)
+    elif command == "projections":
+        asyncio.run(_run_projections())
     elif command == "seed-demo":
         asyncio.run(_seed_demo(args.customers, args.years))
     return 0
