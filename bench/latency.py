@@ -20,9 +20,12 @@ import asyncio
 import bisect
 import contextlib
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,7 @@ from events.actors import Role
 from events.db import connect, create_pool
 from events.store import EventStore, StreamAppend
 from projections import registry
-from tests.live import Subscriber, connect_ws, run_server, token
+from tests.live import ROOT, Subscriber, connect_ws, run_server, token
 
 LANES = 50
 TARGET_DELIVERY_MS, TARGET_VISIBLE_MS = 50.0, 100.0
@@ -123,7 +126,25 @@ async def write(store: EventStore, lanes: list[list[StreamAppend]], rate: float,
     return time.perf_counter() - start
 
 
-async def measure(rate: float, seconds: float) -> dict[str, Any]:
+@contextlib.contextmanager
+def projection_process(dsn: str, tmp: Path, separate: bool) -> Iterator[dict[str, str]]:
+    """With `separate`, the runners live in `kehu projections` and the API server does not
+    run them (KEHU_RUN_PROJECTIONS=false): the deployment README suggests for busy servers."""
+    if not separate:
+        yield {}
+        return
+    env = {**os.environ, "DATABASE_URL": dsn, "KEHU_DATA_DIR": str(tmp / "proj"),
+           "KEHU_POLL_INTERVAL": "0.5"}
+    process = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "projections"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield {"KEHU_RUN_PROJECTIONS": "false"}
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+async def measure(rate: float, seconds: float, separate: bool = False) -> dict[str, Any]:
     count = int(rate * seconds) // LANES
     lanes = single_event_appends("lat", count)
     clock = Clock()
@@ -131,7 +152,9 @@ async def measure(rate: float, seconds: float) -> dict[str, Any]:
         pool = await create_pool(dsn, min_size=4, max_size=LANES)
         store = EventStore(pool)
         await store.append([workload.catalogue()], workload.META_STAFF)
-        with tempfile.TemporaryDirectory() as tmp, run_server(dsn, Path(tmp)) as server:
+        with tempfile.TemporaryDirectory() as tmp, \
+                projection_process(dsn, Path(tmp), separate) as extra, \
+                run_server(dsn, Path(tmp), **extra) as server:
             head = await store.head_position()
             ready, stop = asyncio.Event(), asyncio.Event()
             total = count * LANES
@@ -186,8 +209,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--separate-projections", action="store_true",
+                        help="run the projection runners in their own process")
     args = parser.parse_args()
-    out = asyncio.run(measure(args.rate, args.seconds))
+    out = asyncio.run(measure(args.rate, args.seconds, args.separate_projections))
     print_report(out)
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
