@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from events import meals, restaurant_bills
 from events.bill_matching import SignedMeal
 from events.context import Context
-from events.errors import ConcurrencyConflict, Forbidden
-from events.handling import CONFLICT_RETRIES, execute, load, metadata_for
+from events.handling import execute, execute_appends, load
 from events.meal_state import MealState, MealStatus
 from events.restaurant_bills import (
     RecordRestaurantBill,
@@ -22,7 +21,7 @@ from events.restaurant_bills import (
     SettleRestaurantBill,
     settle_meal_commands,
 )
-from events.store import AppendResult, EventStore, StreamAppend, fingerprint
+from events.store import AppendResult, EventStore, StreamAppend
 
 # Meal ids that may be signed and unsettled at a restaurant: an index (the meals projection),
 # not the truth; every candidate's own stream decides whether it is signed.
@@ -54,23 +53,12 @@ async def settle_bill(
     store: EventStore, ctx: Context, command: SettleRestaurantBill, *, candidates: Candidates,
     idempotency_key: str | None = None,
 ) -> AppendResult:
-    if not ctx.actor.may_write:
-        raise Forbidden(f"role {ctx.actor.role.value} may read but never write", rule="roles")
     bill_stream = restaurant_bills.stream_id(command.restaurant, command.month)
-    fp = fingerprint({"stream": bill_stream, "command": command, "type": "SettleRestaurantBill"})
-    if idempotency_key is not None:
-        earlier = await store.earlier_result(ctx.actor.user_id, idempotency_key, fp)
-        if earlier is not None:
-            return earlier
-    for attempt in range(CONFLICT_RETRIES):
-        appends = await _decide_settlement(store, ctx, command, bill_stream, candidates)
-        try:
-            return await store.append(appends, metadata_for(ctx), idempotency_key=idempotency_key,
-                                      command_fingerprint=fp)
-        except ConcurrencyConflict:
-            if attempt == CONFLICT_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+    return await execute_appends(
+        store, ctx, stream_id=bill_stream, command=command,
+        decide_appends=lambda: _decide_settlement(store, ctx, command, bill_stream, candidates),
+        idempotency_key=idempotency_key,
+    )
 
 
 async def _decide_settlement(

@@ -9,7 +9,7 @@ checked against stale data.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from events.context import Context
@@ -57,6 +57,30 @@ async def execute(
 ) -> AppendResult:
     """Run one command against one stream. `decide` is the aggregate's decide, bound to the
     command and whatever facts the caller looked up (policy, customer tier, ...)."""
+
+    async def decide_appends() -> list[StreamAppend]:
+        state, version = await load(store, stream_id, evolve)
+        return [StreamAppend(stream_id, stream_type, version, list(decide(state)))]
+
+    return await execute_appends(store, ctx, stream_id=stream_id, command=command,
+                                 decide_appends=decide_appends,
+                                 idempotency_key=idempotency_key, policy_version=policy_version)
+
+
+async def execute_appends(
+    store: EventStore,
+    ctx: Context,
+    *,
+    stream_id: str,
+    command: Any,
+    decide_appends: Callable[[], Awaitable[list[StreamAppend]]],
+    idempotency_key: str | None = None,
+    policy_version: int | None = None,
+) -> AppendResult:
+    """Run a command whose decision may write to several streams at once (a settlement and
+    its meals, a visit and the customers its findings create). `decide_appends` loads fresh
+    state and decides; on a version conflict it is called again. `stream_id` names the
+    command's own stream, for the idempotency fingerprint."""
     if not ctx.actor.may_write:
         raise Forbidden(f"role {ctx.actor.role.value} may read but never write", rule="roles")
     fp = fingerprint({"stream": stream_id, "command": command, "type": type(command).__name__})
@@ -65,14 +89,13 @@ async def execute(
         if earlier is not None:
             return earlier
     for attempt in range(CONFLICT_RETRIES):
-        state, version = await load(store, stream_id, evolve)
-        new_events = list(decide(state))
-        if not new_events:
+        appends = await decide_appends()
+        if not any(a.events for a in appends):
             # Nothing changed (a repeated update): success, and nothing to write.
-            return AppendResult(0, 0, {stream_id: version})
+            return AppendResult(0, 0, {a.stream_id: a.expected_version for a in appends})
         try:
             return await store.append(
-                [StreamAppend(stream_id, stream_type, version, new_events)],
+                [a for a in appends if a.events],
                 metadata_for(ctx, policy_version),
                 idempotency_key=idempotency_key,
                 command_fingerprint=fp,

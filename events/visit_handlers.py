@@ -15,9 +15,8 @@ from events.commitments import DEFAULT_FOLLOW_UP_DAYS
 from events.context import Context
 from events.customer_handlers import customer_exists
 from events.envelope import Event
-from events.errors import ConcurrencyConflict, Forbidden
-from events.handling import CONFLICT_RETRIES, execute, load, metadata_for
-from events.store import AppendResult, EventStore, StreamAppend, fingerprint
+from events.handling import execute, execute_appends, load
+from events.store import AppendResult, EventStore, StreamAppend
 from events.visit_events import (
     FulfillCommitment,
     LogVisit,
@@ -90,25 +89,12 @@ async def log_visit(
     customer commit together or not at all, so no finding is ever lost between two writes.
     A retry with the same idempotency key returns the first result."""
     exists = await customer_exists(store, command.customer_id)
-    fp = fingerprint({"stream": visits.stream_id(command.visit_id), "command": command,
-                      "type": type(command).__name__})
-    if idempotency_key is not None:
-        earlier = await store.earlier_result(ctx.actor.user_id, idempotency_key, fp)
-        if earlier is not None:
-            return await _outcome(store, command.visit_id, earlier)
-    if not ctx.actor.may_write:
-        raise Forbidden(f"role {ctx.actor.role.value} may read but never write", rule="roles")
-    for attempt in range(CONFLICT_RETRIES):
-        appends = await _decide_visit_and_findings(store, ctx, command, exists)
-        try:
-            result = await store.append(appends, metadata_for(ctx), idempotency_key=idempotency_key,
-                                        command_fingerprint=fp)
-        except ConcurrencyConflict:
-            if attempt == CONFLICT_RETRIES - 1:
-                raise
-            continue
-        return await _outcome(store, command.visit_id, result)
-    raise AssertionError("unreachable")
+    result = await execute_appends(
+        store, ctx, stream_id=visits.stream_id(command.visit_id), command=command,
+        decide_appends=lambda: _decide_visit_and_findings(store, ctx, command, exists),
+        idempotency_key=idempotency_key,
+    )
+    return await _outcome(store, command.visit_id, result)
 
 
 async def _decide_visit_and_findings(
