@@ -110,17 +110,6 @@ class Metadata:
 
 
 @dataclass(frozen=True)
-class NewEvent:
-    """An event on its way into the store."""
-
-    event: Event
-
-    @property
-    def type(self) -> str:
-        return self.event.type_name()
-
-
-@dataclass(frozen=True)
 class StoredEvent:
     """An event as the store holds it: a row of the log, converted at the edge."""
 
