@@ -22,7 +22,9 @@ import asyncpg
 from events.codec import to_data
 from events.envelope import Metadata, encode
 from events.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
-from events.hashing import event_hash
+from events.fastjson import Encoded
+from events.hashing import RecordParts
+from events.hashing import canonical_json as canonical
 
 NOTIFY_CHANNEL = "kehu_events"
 MAX_EVENTS_PER_TRANSACTION = 5000
@@ -232,9 +234,35 @@ async def _explain(conn: asyncpg.Connection, request: AppendRequest,
     return ConcurrencyConflict(first.stream_id, first.expected_version, actual_version)
 
 
+def _prepare(accepted: list[AppendRequest], now: datetime) -> list[list[_Row]]:
+    """Everything about the rows that does not depend on the head: encoding, serialising
+    (once: the same bytes are hashed and stored) and the record around the position. Done
+    before the head lock, so the lock covers only the chain link."""
+    prepared: list[list[_Row]] = []
+    for request in accepted:
+        meta = Encoded(canonical(to_data(request.metadata)))  # one command, one metadata
+        rows: list[_Row] = []
+        for a in request.appends:
+            for offset, event in enumerate(a.events, start=1):
+                payload = Encoded(canonical(encode(event)))
+                version = a.expected_version + offset
+                parts = RecordParts(
+                    stream_id=a.stream_id, stream_type=a.stream_type, version=version,
+                    event_type=event.type_name(), schema_version=event.SCHEMA_VERSION,
+                    payload=payload, metadata=meta, recorded_at=now)
+                rows.append((a.stream_id, a.stream_type, version, event.type_name(),
+                             event.SCHEMA_VERSION, payload, meta, parts))
+        prepared.append(rows)
+    return prepared
+
+
+_Row = tuple[str, str, int, str, int, Encoded, Encoded, RecordParts]
+
+
 async def _insert_locked(conn: asyncpg.Connection,
                          accepted: list[AppendRequest]) -> list[AppendResult]:
     now = datetime.now(UTC)
+    prepared = _prepare(accepted, now)
     # The lock that orders the log (see store.py).
     head = await conn.fetchrow("SELECT position, hash FROM event_head FOR UPDATE")
     assert head is not None
@@ -242,27 +270,18 @@ async def _insert_locked(conn: asyncpg.Connection,
     cols: list[list[Any]] = [[] for _ in range(10)]
     commands: list[list[Any]] = [[] for _ in range(4)]
     results: list[AppendResult] = []
-    for request in accepted:
-        meta = to_data(request.metadata)
+    for request, rows in zip(accepted, prepared, strict=True):
         first = position + 1
         versions: dict[str, int] = {}
-        for a in request.appends:
-            version = a.expected_version
-            for event in a.events:
-                position += 1
-                version += 1
-                payload = encode(event)
-                prev_hash = event_hash(
-                    prev_hash, position=position, stream_id=a.stream_id,
-                    stream_type=a.stream_type, version=version, event_type=event.type_name(),
-                    schema_version=event.SCHEMA_VERSION, payload=payload, metadata=meta,
-                    recorded_at=now,
-                )
-                row = (position, a.stream_id, a.stream_type, version, event.type_name(),
-                       event.SCHEMA_VERSION, payload, meta, now, prev_hash)
-                for col, value in zip(cols, row, strict=True):
-                    col.append(value)
-            versions[a.stream_id] = version
+        for stream_id, stream_type, version, event_type, schema_version, payload, meta, parts \
+                in rows:
+            position += 1
+            prev_hash = parts.link(prev_hash, position)
+            row = (position, stream_id, stream_type, version, event_type, schema_version,
+                   payload, meta, now, prev_hash)
+            for col, value in zip(cols, row, strict=True):
+                col.append(value)
+            versions[stream_id] = version
         result = AppendResult(first, position, versions)
         results.append(result)
         if request.key is not None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any, ClassVar
+
+import msgspec
 
 from events.actors import Actor, Role
 from events.codec import from_data, to_data
+from events.fastjson import dumps, loads
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -75,6 +77,37 @@ def decode(event_type: str, schema_version: int, payload: dict[str, Any]) -> Eve
     return decoded
 
 
+_typed: dict[str, msgspec.json.Decoder[Any] | None] = {}
+
+
+def _typed_decoder(cls: type[Event]) -> msgspec.json.Decoder[Any] | None:
+    name = cls.type_name()
+    if name not in _typed:
+        try:
+            _typed[name] = msgspec.json.Decoder(cls)
+        except TypeError:  # a field type msgspec does not know: the generic path decodes it
+            _typed[name] = None
+    return _typed[name]
+
+
+def decode_json(event_type: str, schema_version: int, raw: str | bytes) -> Event | None:
+    """JSON text -> domain event in one pass where the payload is at the current schema:
+    msgspec builds the dataclass straight from the text, with the rules of codec.from_data
+    (unknown keys ignored, enums by value, ISO dates); anything it will not take, and any older
+    schema (upcasters work on dicts), goes the generic way."""
+    cls = _registry.get(event_type)
+    if cls is None:
+        return None
+    typed = _typed_decoder(cls) if schema_version == cls.SCHEMA_VERSION else None
+    if typed is not None:
+        try:
+            found: Event = typed.decode(raw)
+            return found
+        except msgspec.ValidationError:
+            pass
+    return decode(event_type, schema_version, loads(raw))
+
+
 @dataclass(frozen=True)
 class Metadata:
     """Why and by whom an event was recorded; part of the hashed record."""
@@ -109,22 +142,75 @@ class Metadata:
         return Actor(user_id=self.actor_id, name=self.actor_name, role=Role(self.actor_role))
 
 
-@dataclass(frozen=True)
 class StoredEvent:
-    """An event as the store holds it: a row of the log, converted at the edge."""
+    """An event as the store holds it: a row of the log, converted at the edge.
 
-    position: int
-    stream_id: str
-    stream_type: str
-    version: int
-    event_type: str
-    schema_version: int
-    payload: dict[str, Any]
-    metadata: Metadata
-    recorded_at: datetime
-    hash: bytes
+    Built once per row on every read of the log, so it is cheap: slots, and the payload and
+    metadata kept as the JSON text the row carried until someone asks for them (most readers
+    look at a type and a position first; many never open the metadata). Treat it as immutable.
+    """
 
-    @cached_property
+    __slots__ = ("_event", "_metadata", "_payload", "event_type", "hash", "position",
+                 "recorded_at", "schema_version", "stream_id", "stream_type", "version")
+
+    def __init__(self, position: int, stream_id: str, stream_type: str, version: int,
+                 event_type: str, schema_version: int, payload: dict[str, Any] | str | bytes,
+                 metadata: Metadata | dict[str, Any] | str | bytes, recorded_at: datetime,
+                 hash: bytes) -> None:
+        self.position = position
+        self.stream_id = stream_id
+        self.stream_type = stream_type
+        self.version = version
+        self.event_type = event_type
+        self.schema_version = schema_version
+        self._payload = payload
+        self._metadata = metadata
+        self.recorded_at = recorded_at
+        self.hash = hash
+        self._event: Event | _Unset | None = _UNSET
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        raw = self._payload
+        if isinstance(raw, (str, bytes)):
+            raw = self._payload = loads(raw)
+        return raw
+
+    @property
+    def raw_payload(self) -> str | bytes:
+        """The payload as JSON text, without decoding it (for relays that pass it on)."""
+        raw = self._payload
+        return raw if isinstance(raw, (str, bytes)) else dumps(raw)
+
+    @property
+    def metadata(self) -> Metadata:
+        meta = self._metadata
+        if isinstance(meta, Metadata):
+            return meta
+        data = dict(loads(meta) if isinstance(meta, (str, bytes)) else meta)
+        extra = data.pop("extra", {}) or {}
+        decoded = self._metadata = Metadata(**data, extra=extra)
+        return decoded
+
+    @property
     def event(self) -> Event | None:
-        """The domain event, decoded once (cached_property writes past the frozen guard)."""
-        return decode(self.event_type, self.schema_version, self.payload)
+        """The domain event, decoded once."""
+        found = self._event
+        if isinstance(found, _Unset):
+            raw = self._payload
+            found = self._event = (
+                decode_json(self.event_type, self.schema_version, raw)
+                if isinstance(raw, (str, bytes))
+                else decode(self.event_type, self.schema_version, raw))
+        return found
+
+    def __repr__(self) -> str:
+        return (f"StoredEvent(position={self.position}, stream_id={self.stream_id!r},"
+                f" version={self.version}, event_type={self.event_type!r})")
+
+
+class _Unset:
+    __slots__ = ()
+
+
+_UNSET = _Unset()

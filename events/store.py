@@ -45,27 +45,17 @@ def fingerprint(command: Any) -> str:
     return hashlib.sha256(canonical_json(to_data(command))).hexdigest()
 
 
+# The JSON columns come as PostgreSQL's text and are decoded only when a reader asks
+# (StoredEvent.payload / .metadata / .event): reading the log spent most of its time decoding.
+# The order is StoredEvent's constructor's.
 EVENT_COLUMNS = (
     "position, stream_id, stream_type, version, event_type, schema_version,"
-    " payload, metadata, recorded_at, hash"
+    " payload::text AS payload, metadata::text AS metadata, recorded_at, hash"
 )
 
 
 def row_to_event(row: asyncpg.Record) -> StoredEvent:
-    meta = dict(row["metadata"])
-    extra = meta.pop("extra", {}) or {}
-    return StoredEvent(
-        position=row["position"],
-        stream_id=row["stream_id"],
-        stream_type=row["stream_type"],
-        version=row["version"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        payload=row["payload"],
-        metadata=Metadata(**meta, extra=extra),
-        recorded_at=row["recorded_at"],
-        hash=bytes(row["hash"]),
-    )
+    return StoredEvent(*row)
 
 
 class EventStore:

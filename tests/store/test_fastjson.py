@@ -1,0 +1,135 @@
+"""The fast codec writes the very bytes the hash chain was defined over (the standard
+library's canonical JSON), so switching to it changes no hash: property tests over JSON values
+and event records, and a demo log written through the rules whose every stored hash the
+standard-library scheme recomputes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import asyncpg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.db import create_pool
+from events.envelope import decode, decode_json
+from events.fastjson import canonical, dumps, jsonb_decode, jsonb_encode, loads
+from events.hashing import GENESIS_HASH, RecordParts, event_hash, event_record
+from events.notifications import Notifier
+from events.store import EventStore
+from schema.bootstrap import on_start
+from schema.context import Services
+from schema.demo import seed_demo
+from schema.settings import Settings
+
+
+def std_canonical(value: Any) -> bytes:
+    """The canonical form as first written (events/hashing.py before the fast codec)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# Valid Unicode only: a lone surrogate cannot be encoded as UTF-8 by either writer.
+texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
+scalars = (st.none() | st.booleans() | texts
+           | st.integers(min_value=-(2**70), max_value=2**70))
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+@settings(max_examples=500, deadline=None)
+def test_canonical_is_the_standard_librarys_bytes(value: Any) -> None:
+    assert canonical(value) == std_canonical(value)
+
+
+@given(json_values)
+@settings(max_examples=300, deadline=None)
+def test_storage_round_trip_keeps_the_value(value: Any) -> None:
+    assert loads(dumps(value)) == value
+    assert jsonb_decode(jsonb_encode(value)) == value
+
+
+def test_control_characters_and_non_ascii_are_escaped_alike() -> None:
+    value = {"z": "\x00\x1f\x7f\u2028\u2029\"\\/\n\t\b\f\r", "客户": ["张伟", 2**64, -(2**63)],
+             "a": {"é": True, "": None}}
+    assert canonical(value) == std_canonical(value)
+
+
+zones = st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))])
+instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+                        timezones=zones)
+small_dicts = st.dictionaries(texts, scalars, max_size=5)
+
+
+@given(position=st.integers(1, 2**62), version=st.integers(1, 2**31 - 1), stream_id=texts,
+       stream_type=texts, event_type=texts, schema_version=st.integers(1, 100),
+       payload=small_dicts, metadata=small_dicts, recorded_at=instants,
+       prev=st.binary(min_size=32, max_size=32))
+@settings(max_examples=300, deadline=None)
+def test_record_split_around_the_position_hashes_as_the_whole_record(
+    position: int, version: int, stream_id: str, stream_type: str, event_type: str,
+    schema_version: int, payload: dict[str, Any], metadata: dict[str, Any],
+    recorded_at: datetime, prev: bytes,
+) -> None:
+    fields: dict[str, Any] = dict(stream_id=stream_id, stream_type=stream_type, version=version,
+                  event_type=event_type, schema_version=schema_version, recorded_at=recorded_at)
+    record = event_record(position=position, payload=payload, metadata=metadata, **fields)
+    expected = hashlib.sha256(prev + std_canonical(record)).digest()
+    parts = RecordParts(payload=canonical(payload), metadata=canonical(metadata), **fields)
+    assert parts.link(prev, position) == expected
+    assert event_hash(prev, position=position, payload=payload, metadata=metadata,
+                      **fields) == expected
+
+
+@pytest.fixture
+async def demo_pool(fresh_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(fresh_dsn)
+    services = Services(settings=Settings(jwt_secret="x", database_url=fresh_dsn),
+                        dsn=fresh_dsn, pool=pool, store=EventStore(pool),
+                        notifier=Notifier(fresh_dsn))
+    await on_start(services)
+    await seed_demo(services, customers=8, years=1)
+    yield pool
+    await pool.close()
+
+
+async def test_demo_log_hashes_verify_under_the_standard_library_scheme(
+    demo_pool: asyncpg.Pool, fresh_dsn: str
+) -> None:
+    # A plain connection (no codecs): JSONB as PostgreSQL's own text, parsed by json.loads.
+    conn = await asyncpg.connect(fresh_dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT position, stream_id, stream_type, version, event_type, schema_version,"
+            " payload::text AS payload, metadata::text AS metadata, recorded_at, hash"
+            " FROM events ORDER BY position")
+    finally:
+        await conn.close()
+    assert len(rows) > 100
+    prev = GENESIS_HASH
+    for row in rows:
+        payload, metadata = json.loads(row["payload"]), json.loads(row["metadata"])
+        record = event_record(
+            position=row["position"], stream_id=row["stream_id"],
+            stream_type=row["stream_type"], version=row["version"],
+            event_type=row["event_type"], schema_version=row["schema_version"],
+            payload=payload, metadata=metadata, recorded_at=row["recorded_at"])
+        assert canonical(record) == std_canonical(record)
+        prev = hashlib.sha256(prev + std_canonical(record)).digest()
+        assert prev == bytes(row["hash"]), row["position"]
+
+
+async def test_demo_log_decodes_the_same_straight_from_text(demo_pool: asyncpg.Pool) -> None:
+    rows = await demo_pool.fetch(
+        "SELECT event_type, schema_version, payload::text AS payload FROM events")
+    for row in rows:
+        generic = decode(row["event_type"], row["schema_version"], json.loads(row["payload"]))
+        assert decode_json(row["event_type"], row["schema_version"], row["payload"]) == generic
