@@ -16,15 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.db import create_pool
-from events.envelope import decode, decode_json
-from events.fastjson import canonical, dumps, jsonb_decode, jsonb_encode, loads
-from events.hashing import GENESIS_HASH, RecordParts, event_hash, event_record
-from events.notifications import Notifier
-from events.store import EventStore
+from events.demo.seed import seed_demo
+from events.store.db import create_pool
+from events.store.envelope import decode, decode_json
+from events.store.event_store import EventStore
+from events.store.fastjson import canonical, dumps, jsonb_decode, jsonb_encode, loads
+from events.store.hashing import GENESIS_HASH, RecordParts, event_hash, event_record
+from events.store.notifications import Notifier
 from schema.bootstrap import on_start
 from schema.context import Services
-from schema.demo import seed_demo
 from schema.settings import Settings
 
 
@@ -96,7 +96,7 @@ async def demo_pool(fresh_dsn: str) -> AsyncIterator[asyncpg.Pool]:
                         dsn=fresh_dsn, pool=pool, store=EventStore(pool),
                         notifier=Notifier(fresh_dsn))
     await on_start(services)
-    await seed_demo(services, customers=8, years=1)
+    await seed_demo(services.store, services.settings.timezone, customers=8, years=1)
     yield pool
     await pool.close()
 
