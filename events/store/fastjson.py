@@ -5,7 +5,7 @@ ensure_ascii=False)` encoded as UTF-8 (events/store/hashing.py). msgspec writes 
 for the values events hold (str keys, strings, ints of any size, bools, None, lists, dicts: no
 floats, see events/store/codec.py), several times faster; tests/store/test_fastjson.py
 proves the equality with property tests and over a demo log written through the rules.
-Whatever msgspec refuses falls back to the standard library, so the bytes never change, only the speed.
+Whatever msgspec refuses falls back to the standard library: the bytes never change.
 (msgspec rather than orjson: orjson reads integers beyond 64 bits as floats, silently.)
 
 JSONB travels in PostgreSQL's binary format (a version byte, then the text), so asyncpg hands
