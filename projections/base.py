@@ -26,3 +26,17 @@ class Projection:
     handle: Handler
     # Event types the projection reads; None for all. Lets catch-up skip the rest in SQL.
     event_types: frozenset[str] | None = None
+    # Event types that only create rows, which a page may handle ahead of the rest, group by
+    # group, so that each group's statements form long pipelined runs (projections/batching.py).
+    # Sound when, for any one row, the log already has the events in this order (a visit is
+    # planned before it is logged; a customer is registered before anything happens to it) and
+    # statements about different rows do not read each other. Types in no group keep their
+    # log order after the groups.
+    page_order: tuple[frozenset[str], ...] = ()
+
+    def order_page(self, events: list[StoredEvent]) -> list[StoredEvent]:
+        if not self.page_order:
+            return events
+        rank = {t: i for i, group in enumerate(self.page_order) for t in group}
+        last = len(self.page_order)
+        return sorted(events, key=lambda e: rank.get(e.event_type, last))  # stable

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -22,6 +22,7 @@ from events.store.db import connect
 from events.store.event_store import EVENT_COLUMNS, row_to_event
 from events.store.notifications import Notifier
 from projections.base import Projection
+from projections.batching import DeferredWrites
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,12 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         # A full batch may leave more; otherwise everything up to the head was seen (filtered
         # projections too), so the checkpoint and the lag it reports stay true.
         position = int(rows[-1]["position"]) if len(rows) == BATCH else head
-        for row in rows:
-            await projection.handle(conn, row_to_event(row))
+        # The page's writes go out in a few pipelined runs (projections/batching.py);
+        # handlers are typed for a connection and only ever call what DeferredWrites has.
+        writes = DeferredWrites(conn)
+        for event in projection.order_page([row_to_event(row) for row in rows]):
+            await projection.handle(cast(asyncpg.Connection, writes), event)
+        await writes.flush()
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
     return position

@@ -84,5 +84,6 @@ PROJECTIONS = [
             "CustomerRegistered", "CustomerProfileUpdated", "CustomerTierChanged",
             "CustomerStatusChanged", "ProspectPromoted",
         }),
+        page_order=(frozenset({"CustomerRegistered"}),),
     )
 ]

@@ -133,5 +133,7 @@ EVENT_TYPES = frozenset(
 
 PROJECTIONS = [
     Projection(name="customers", version=1, tables=("customers",), ddl=DDL, handle=handle,
-               event_types=EVENT_TYPES),
+               event_types=EVENT_TYPES,
+               page_order=(frozenset({"CustomerRegistered"}),),
+    ),
 ]

@@ -140,5 +140,6 @@ PROJECTIONS = [
     Projection(
         name="expenses", version=2, tables=("meal_expenses", "restaurant_bills"), ddl=DDL,
         handle=handle, event_types=EVENT_TYPES,
+        page_order=(frozenset({"MealRequested"}), frozenset({"MealApprovedVerbally"})),
     )
 ]

@@ -204,5 +204,6 @@ PROJECTIONS = [
     Projection(
         name="meals", version=1, tables=("meal_requests",), ddl=DDL, handle=handle,
         event_types=frozenset(cls.__name__ for cls in MEAL_EVENTS),
+        page_order=(frozenset({"MealRequested"}), frozenset({"MealApprovedVerbally"})),
     )
 ]

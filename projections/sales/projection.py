@@ -157,5 +157,6 @@ PROJECTIONS = [
             "SaleRecorded", "ProductDefined", "SalesTableSignedOff", "CustomerRegistered",
             "CustomerTierChanged", "CustomerProfileUpdated",
         }),
+        page_order=(frozenset({"CustomerRegistered"}),),
     )
 ]

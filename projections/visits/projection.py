@@ -152,5 +152,7 @@ EVENT_TYPES = frozenset(
 
 PROJECTIONS = [
     Projection(name="visits", version=1, tables=("visits", "commitments"), ddl=DDL,
-               handle=handle, event_types=EVENT_TYPES),
+               handle=handle, event_types=EVENT_TYPES,
+               page_order=(frozenset({"VisitPlanned"}), frozenset({"VisitLogged"})),
+    ),
 ]
