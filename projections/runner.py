@@ -27,6 +27,9 @@ from projections.batching import DeferredWrites
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+# A rebuild has the whole log to read and nobody waiting on each page: larger pages make
+# longer pipelined runs (projections/batching.py) and fewer transactions.
+REBUILD_BATCH = 5000
 PROJECTIONS_CHANNEL = "kehu_projections"
 Progress = Callable[[int, int], None]
 
@@ -41,20 +44,20 @@ def rebuild_schema(name: str) -> str:
 
 
 async def _fetch_batch(
-    conn: asyncpg.Connection, projection: Projection, after: int, upto: int
+    conn: asyncpg.Connection, projection: Projection, after: int, upto: int, limit: int
 ) -> list[asyncpg.Record]:
     types = sorted(projection.event_types) if projection.event_types is not None else None
     rows: list[asyncpg.Record] = await conn.fetch(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
         " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
         " ORDER BY position LIMIT $3",
-        after, upto, BATCH, types,
+        after, upto, limit, types,
     )
     return rows
 
 
 async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: int,
-                      *, checkpoint_name: str | None = None) -> int:
+                      *, checkpoint_name: str | None = None, batch: int = BATCH) -> int:
     """Apply the next batch after `after` and move the checkpoint, in one transaction.
 
     Returns the new position (== `after` when there was nothing to do).
@@ -73,10 +76,10 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         ))
         if head <= after:
             return after
-        rows = await _fetch_batch(conn, projection, after, head)
+        rows = await _fetch_batch(conn, projection, after, head, batch)
         # A full batch may leave more; otherwise everything up to the head was seen (filtered
         # projections too), so the checkpoint and the lag it reports stay true.
-        position = int(rows[-1]["position"]) if len(rows) == BATCH else head
+        position = int(rows[-1]["position"]) if len(rows) == batch else head
         # The page's writes go out in a few pipelined runs (projections/batching.py);
         # handlers are typed for a connection and only ever call what DeferredWrites has.
         writes = DeferredWrites(conn)
@@ -120,7 +123,8 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
         position = 0
         while True:
             moved = await apply_batch(conn, projection, position,
-                                      checkpoint_name=f"{projection.name}#rebuild")
+                                      checkpoint_name=f"{projection.name}#rebuild",
+                                      batch=REBUILD_BATCH)
             if progress is not None:
                 progress(min(moved, head), head)
             if moved == position:
