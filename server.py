@@ -27,6 +27,7 @@ from events.store.embedded import start_embedded
 from events.store.event_store import EventStore
 from events.store.migrations.run import upgrade
 from events.store.notifications import Notifier
+from events.store.reader import stop_shared_reader
 from events.webhooks.delivery import dispatch_forever
 from projections import registry
 from projections.runner import run_forever
@@ -61,6 +62,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         yield services
     finally:
+        await stop_shared_reader(notifier)  # the process's log reader (subscriptions)
         await notifier.stop()
         await pool.close()
 

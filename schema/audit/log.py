@@ -12,12 +12,14 @@ from strawberry.types import Info
 
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
+from events.store.reader import LogReader, shared_reader
 from events.store.verify import verify_chain
 from schema.context import ctx_of, require_reader
 
 # Who may read the whole log: the people who supervise, audit or integrate.
 LOG_READERS = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR, Role.INTEGRATION)
 SUBSCRIPTION_BATCH = 500
+MAX_PAGE_SIZE = 5000
 
 
 @strawberry.type(description="One event of the append-only log, with who, when and why.")
@@ -112,23 +114,41 @@ async def follow_log(
 ) -> AsyncGenerator[StoredEvent, None]:
     """Catch up from storage, then go live: every event after `after`, once, in order.
 
-    There is no separate live channel that could disagree with storage: the notifier only wakes
-    this loop, which always reads the log by position, so nothing is skipped or repeated.
+    Every subscription of the process reads the same shared pages (events/store/reader.py):
+    there is no separate live channel that could disagree with storage, and the database work
+    per event does not grow with the number of subscribers.
     """
-    ctx = ctx_of(info)
-    position = max(after, 0)  # last event delivered
-    scanned = position  # how far the log has been looked at (beyond it, with a type filter)
-    while True:
-        # The head first: every event up to it is committed and visible to the next read.
-        head = await ctx.store.head_position()
-        batch = await ctx.store.read_all(scanned, limit=SUBSCRIPTION_BATCH, types=types,
-                                         upto=head)
-        for event in batch:
-            position = event.position
+    async for page in _reader(info).follow(after, types, SUBSCRIPTION_BATCH):
+        for event in page:
             yield event
-        scanned = position if len(batch) == SUBSCRIPTION_BATCH else max(head, position)
-        if scanned >= head:
-            await ctx.services.notifier.wait(scanned)
+
+
+def _reader(info: Info[Any, Any]) -> LogReader:
+    ctx = ctx_of(info)
+    return shared_reader(ctx.pool, ctx.services.notifier)
+
+
+def page_json(e: StoredEvent) -> dict[str, Any]:
+    """One event of an `eventPages` message: LoggedEvent's fields, under the same names."""
+    m = e.metadata
+    return {
+        "position": e.position, "streamId": e.stream_id, "streamType": e.stream_type,
+        "version": e.version, "type": e.event_type, "schemaVersion": e.schema_version,
+        "payload": e.payload, "actorId": m.actor_id, "actorName": m.actor_name,
+        "actorRole": m.actor_role, "correlationId": m.correlation_id,
+        "causationId": m.causation_id, "policyVersion": m.policy_version,
+        "recordedAt": e.recorded_at.isoformat(), "hash": e.hash.hex(),
+    }
+
+
+@strawberry.type(description="A page of the log in one message (catch-up at the log's speed).")
+class EventPage:
+    first: int = strawberry.field(description="Position of the page's first event.")
+    last: int = strawberry.field(description="Position of the page's last event: the cursor.")
+    count: int
+    events: JSON = strawberry.field(
+        description="The events, oldest first, each an object with LoggedEvent's fields"
+                    " (position, streamId, ..., recordedAt, hash).")
 
 
 @strawberry.type
@@ -140,3 +160,15 @@ class LogSubscriptions:
         require_reader(info, *LOG_READERS)
         async for event in follow_log(info, after, types):
             yield LoggedEvent.from_stored(event)
+
+    @strawberry.subscription(description="Events after a position, a page per message: catch"
+                                         " up, then live. Never an empty page.")
+    async def event_pages(
+        self, info: Info[Any, Any], after: int = 0, types: list[str] | None = None,
+        page_size: int = SUBSCRIPTION_BATCH,
+    ) -> AsyncGenerator[EventPage, None]:
+        require_reader(info, *LOG_READERS)
+        size = max(1, min(page_size, MAX_PAGE_SIZE))
+        async for page in _reader(info).follow(after, types, size):
+            yield EventPage(first=page[0].position, last=page[-1].position, count=len(page),
+                            events=cast(JSON, [page_json(e) for e in page]))
