@@ -46,7 +46,7 @@ class LogReader:
         self._tail: list[StoredEvent] = []  # the events of block head // BLOCK, up to head
         self._blocks: OrderedDict[int, list[StoredEvent]] = OrderedDict()
         self._loading: dict[int, asyncio.Future[list[StoredEvent]]] = {}
-        self._changed = asyncio.Condition()
+        self._waiters: list[_Waiter] = []
         self._advancing = asyncio.Lock()  # one extension of the tail at a time
         self._starting = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -61,7 +61,7 @@ class LogReader:
         while True:
             events = await self._events_after(position)
             if not events:
-                await self._wait_beyond(position)
+                position = await self._wait_beyond(position, wanted)
                 continue
             chunk = events[:page_size] if wanted is None else events
             position = chunk[-1].position
@@ -78,6 +78,11 @@ class LogReader:
         block = position // BLOCK
         if (block + 1) * BLOCK <= self.head:
             events = await self._block(block)
+            ahead = block + 1  # a catch-up reader wants the next block next: read it meanwhile
+            if (ahead + 1) * BLOCK <= self.head and ahead not in self._blocks \
+                    and ahead not in self._loading:
+                task = asyncio.create_task(self._block(ahead))
+                task.add_done_callback(_ignore_failure)
         else:
             events = self._tail
         skip = position - block * BLOCK  # dense positions: the index of position + 1
@@ -152,14 +157,32 @@ class LogReader:
         if self._tail and self._tail[-1].position % BLOCK == 0:
             self._keep((self._tail[0].position - 1) // BLOCK, self._tail)
             self._tail = []
-        async with self._changed:
-            self.head = head
-            self._changed.notify_all()
+        self.head = head
+        seen = {e.event_type for e in new}
+        complete = bool(new) and new[0].position == start + 1
+        for waiter in self._waiters:
+            if waiter.woken.done():
+                continue
+            if complete and waiter.wanted is not None and waiter.position >= start \
+                    and not (waiter.wanted & seen):
+                waiter.position = head  # nothing it wants up to the head: stay asleep
+            else:
+                waiter.woken.set_result(None)
 
-    async def _wait_beyond(self, position: int) -> None:
-        async with self._changed:
-            if self.head <= position:
-                await self._changed.wait()
+    async def _wait_beyond(self, position: int, wanted: frozenset[str] | None) -> int:
+        """Wait until events after `position` may interest this subscriber; return the position
+        to read from (moved past new events of other types without waking it, so an idle
+        filtered subscription costs nothing per write)."""
+        if self.head > position:
+            return position
+        waiter = _Waiter(position, wanted)
+        self._waiters.append(waiter)
+        try:
+            await waiter.woken
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+        return waiter.position
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -167,6 +190,20 @@ class LogReader:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _ignore_failure(task: asyncio.Task[list[StoredEvent]]) -> None:
+    if not task.cancelled():
+        task.exception()  # a failed read ahead is read again by whoever needs the block
+
+
+class _Waiter:
+    __slots__ = ("position", "wanted", "woken")
+
+    def __init__(self, position: int, wanted: frozenset[str] | None) -> None:
+        self.position = position
+        self.wanted = wanted
+        self.woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
 _readers: weakref.WeakKeyDictionary[Notifier, LogReader] = weakref.WeakKeyDictionary()
