@@ -33,6 +33,14 @@ METHOD = {
                "returns) to (1) its arrival on an `events` GraphQL subscription over a "
                "graphql-transport-ws WebSocket and (2) every projection's checkpoint passing it "
                "(LISTEN on the runners' channel, plus a 20 ms poll).",
+    "subscribers": "A real server (projection runners on). 8 writers append single events as "
+                   "fast as they can for a fixed time, first with no subscriber, then with 500 "
+                   "live `events(types: [\"BenchPing\"])` subscriptions over "
+                   "graphql-transport-ws (woken by every write, sent only pings); a ping every "
+                   "200 ms is timed from commit to arrival at every subscriber. Catch-up: a "
+                   "log of the replay benchmark's events read from the start through "
+                   "`eventPages(pageSize: 1000)` and through `events` (one message per event), "
+                   "beside `EventStore.read_all` in the benchmark's process.",
     "api": "HTTP throughput with one uvicorn worker: the real server, 1,000 customers' history "
            "loaded, asked `customers(first: 20)` with page info, total and nested fields as a "
            "manager (JWT); beside a minimal strawberry schema on uvicorn in its own process "

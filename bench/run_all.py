@@ -34,6 +34,8 @@ SIZES = {  # name -> (short args, full args)
     "append": (["--events", "2000"], ["--events", "8000"]),
     "replay": (["--events", "100000"], ["--events", "1000000"]),
     "latency": (["--seconds", "20"], ["--seconds", "20"]),
+    "subscribers": (["--subscribers", "500", "--seconds", "10", "--catch-up", "50000"],
+                    ["--subscribers", "500", "--seconds", "20", "--catch-up", "200000"]),
     "api": (["--requests", "3000"], ["--requests", "10000"]),
     "analytics": (["--events", "100000", "--customers", "2000", "--runs", "50"],
                   ["--events", "1000000", "--customers", "10000", "--runs", "200"]),
