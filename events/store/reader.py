@@ -130,8 +130,15 @@ class LogReader:
     async def _live(self) -> None:
         while True:
             await self.notifier.wait(self.head)
-            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                await self._advance()  # a failed read is retried on the next wake-up
+            try:
+                await self._advance()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # The database is gone: end the waiting subscriptions with the error, as a
+                # read of their own would have, so clients resume from their last position
+                # (the API's contract); the reader itself retries on the next wake-up.
+                for waiter in self._waiters:
+                    if not waiter.woken.done():
+                        waiter.woken.set_exception(exc)
 
     async def _advance(self) -> None:
         async with self._advancing:
