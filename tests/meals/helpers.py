@@ -8,6 +8,7 @@ from typing import Any
 
 from events.customers import model as customers
 from events.customers.commands import RegisterCustomer
+from events.customers.handlers import customer_stream
 from events.customers.values import Tier
 from events.handling import execute
 from events.shared.actors import Actor, Role
@@ -59,9 +60,8 @@ async def register_customer(store: EventStore, tier: Tier = Tier.IMPORTANT) -> s
     actor = Actor(random_id("clerk-"), "Clerk", Role.STAFF)
     ctx = Context(actor=actor, now=datetime.now(UTC))
     command = RegisterCustomer(customer_id, f"Org {customer_id}", tier=tier)
-    await execute(store, ctx, stream_id=customers.stream_id(customer_id),
-                  stream_type=customers.STREAM_TYPE, evolve=customers.evolve,
-                  decide=lambda state: customers.decide(state, command, ctx), command=command)
+    await execute(store, ctx, customer_stream(customer_id), command,
+                  lambda state: customers.decide(state, command, ctx))
     return customer_id
 
 
