@@ -11,8 +11,10 @@ from events.customers.commands import RegisterCustomer
 from events.customers.handlers import customer_stream
 from events.customers.values import Tier
 from events.handling import execute
+from events.policy.figures import SEED_FIGURES
 from events.shared.actors import Actor, Role
 from events.shared.context import Context
+from events.shared.money import format_fen
 from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
@@ -112,3 +114,21 @@ def form(customer_id: str, meal_at: datetime, **changes: Any) -> dict[str, Any]:
 
 def soon(seconds: float = 3600) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def figures_input(staff_banquet_cap: str) -> dict[str, Any]:
+    """Version 1's figures, with the important customers' staff-hosted banquet cap changed."""
+    caps = []
+    for c in SEED_FIGURES.caps:
+        cap = format_fen(c.cap_fen)
+        if c.tier == "important" and c.meal_type == "banquet" and c.host == "staff":
+            cap = staff_banquet_cap
+        caps.append({"tier": c.tier.name, "mealType": c.meal_type.name,
+                     "host": c.host.name if c.host else None, "cap": cap})
+    return {
+        "caps": caps, "drinksShareNumerator": 1, "drinksShareDenominator": 3,
+        "accompanyingAtMostGuests": True,
+        "accompanyingBrackets": [{"guestsAtMost": 5, "accompanyingAtMost": 3},
+                                 {"guestsAtMost": 10, "accompanyingAtMost": 5}],
+        "paperworkDeadlineWorkingDays": 3, "followUpDelayDays": 7,
+    }

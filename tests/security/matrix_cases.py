@@ -47,8 +47,7 @@ from events.visits.handlers import handle_visit, log_visit
 from tests.customers.builders import log, plan
 from tests.live import LiveServer, gql, token
 from tests.meals.flows import meal_form
-from tests.meals.helpers import form
-from tests.meals.test_policy_versions_api import figures_input
+from tests.meals.helpers import figures_input, form
 from tests.random_refs import random_id
 
 DEPARTMENT = (Role.STAFF, Role.MANAGER)
@@ -374,3 +373,8 @@ SETUPS: dict[str, Setup] = {
 # Cases that read-then-write one shared stream (the rule book's next version): run one by one.
 SERIAL = frozenset({"draftPolicy", "approvePolicy"})
 POLICY = SERIAL
+
+
+async def written_by(store: EventStore, user_id: str) -> int:
+    return int(await store.pool.fetchval(
+        "SELECT count(*) FROM events WHERE metadata->>'actor_id' = $1", user_id))
