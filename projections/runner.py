@@ -19,7 +19,7 @@ from typing import Any, cast
 import asyncpg
 
 from events.store.db import connect
-from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.event_store import read_after
 from events.store.notifications import Notifier
 from projections.base import Projection
 from projections.batching import DeferredWrites
@@ -43,19 +43,6 @@ def rebuild_schema(name: str) -> str:
     return f"kehu_rebuild_{name}"
 
 
-async def _fetch_batch(
-    conn: asyncpg.Connection, projection: Projection, after: int, upto: int, limit: int
-) -> list[asyncpg.Record]:
-    types = sorted(projection.event_types) if projection.event_types is not None else None
-    rows: list[asyncpg.Record] = await conn.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-        " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
-        " ORDER BY position LIMIT $3",
-        after, upto, limit, types,
-    )
-    return rows
-
-
 async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: int,
                       *, checkpoint_name: str | None = None, batch: int = BATCH) -> int:
     """Apply the next batch after `after` and move the checkpoint, in one transaction.
@@ -76,14 +63,15 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         ))
         if head <= after:
             return after
-        rows = await _fetch_batch(conn, projection, after, head, batch)
+        types = sorted(projection.event_types) if projection.event_types is not None else None
+        events = await read_after(conn, after, batch, types, upto=head)
         # A full batch may leave more; otherwise everything up to the head was seen (filtered
         # projections too), so the checkpoint and the lag it reports stay true.
-        position = int(rows[-1]["position"]) if len(rows) == batch else head
+        position = events[-1].position if len(events) == batch else head
         # The page's writes go out in a few pipelined runs (projections/batching.py);
         # handlers are typed for a connection and only ever call what DeferredWrites has.
         writes = DeferredWrites(conn)
-        for event in projection.order_page([row_to_event(row) for row in rows]):
+        for event in projection.order_page(events):
             await projection.handle(cast(asyncpg.Connection, writes), event)
         await writes.flush()
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,

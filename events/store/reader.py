@@ -28,14 +28,12 @@ from collections.abc import AsyncIterator, Collection
 import asyncpg
 
 from events.store.envelope import StoredEvent
-from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.event_store import read_after
 from events.store.notifications import Notifier
 
 BLOCK = 1000
 CACHED_BLOCKS = 16  # the last 16k events: live subscribers and catch-up near the tail
 
-_SELECT = (f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-           " ORDER BY position")
 
 
 class LogReader:
@@ -116,8 +114,7 @@ class LogReader:
 
     async def _fetch(self, after: int, upto: int) -> list[StoredEvent]:
         self.queries += 1
-        rows = await self.pool.fetch(_SELECT, after, upto)
-        return [row_to_event(r) for r in rows]
+        return await read_after(self.pool, after, upto - after, upto=upto)
 
     async def _ensure_started(self) -> None:
         if self._task is not None:

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
-from events.store.reader import LogReader, shared_reader
+from events.store.follow import follow
 from events.store.verify import verify_chain
 from schema.context import ctx_of, require_reader
 
@@ -114,18 +114,14 @@ async def follow_log(
 ) -> AsyncGenerator[StoredEvent, None]:
     """Catch up from storage, then go live: every event after `after`, once, in order.
 
-    Every subscription of the process reads the same shared pages (events/store/reader.py):
-    there is no separate live channel that could disagree with storage, and the database work
-    per event does not grow with the number of subscribers.
+    Every subscription of the process follows the same shared pages (events/store/follow.py,
+    events/store/reader.py): the database work per event does not grow with subscribers.
     """
-    async for page in _reader(info).follow(after, types, SUBSCRIPTION_BATCH):
+    services = ctx_of(info).services
+    async for page in follow(services.pool, services.notifier, after, types=types,
+                             page=SUBSCRIPTION_BATCH):
         for event in page:
             yield event
-
-
-def _reader(info: Info[Any, Any]) -> LogReader:
-    ctx = ctx_of(info)
-    return shared_reader(ctx.pool, ctx.services.notifier)
 
 
 def page_json(e: StoredEvent) -> dict[str, Any]:
@@ -169,6 +165,8 @@ class LogSubscriptions:
     ) -> AsyncGenerator[EventPage, None]:
         require_reader(info, *LOG_READERS)
         size = max(1, min(page_size, MAX_PAGE_SIZE))
-        async for page in _reader(info).follow(after, types, size):
+        services = ctx_of(info).services
+        async for page in follow(services.pool, services.notifier, after, types=types,
+                                 page=size):
             yield EventPage(first=page[0].position, last=page[-1].position, count=len(page),
                             events=cast(JSON, [page_json(e) for e in page]))
