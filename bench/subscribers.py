@@ -40,6 +40,7 @@ from events.shared.actors import Role
 from events.store.db import create_pool
 from events.store.envelope import Event
 from events.store.event_store import EventStore, StreamAppend
+from projections import registry
 from tests.live import LiveServer, Subscriber, run_server, token
 
 WRITERS = 8
@@ -147,6 +148,18 @@ async def catch_up(server: LiveServer, query: str, after: int, last: int) -> flo
                 return received / (time.perf_counter() - start)
 
 
+async def projections_at(store: EventStore, position: int, timeout: float = 300) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        lowest = await store.pool.fetchval(
+            "SELECT CASE WHEN count(*) = $2 THEN min(position) ELSE 0 END"
+            " FROM projection_checkpoints WHERE name = ANY($1)",
+            [p.name for p in registry.ALL], len(registry.ALL))
+        if lowest >= position:
+            return
+        await asyncio.sleep(0.5)
+
+
 async def read_all_rate(store: EventStore, after: int, last: int) -> float:
     start, position = time.perf_counter(), after
     while position < last:
@@ -164,6 +177,7 @@ async def measure(subscribers: int, seconds: float, catch_up_events: int) -> dic
         with tempfile.TemporaryDirectory() as tmp, \
                 run_server(dsn, Path(tmp)) as server:
             out: dict[str, Any] = {"events": last - start}
+            await projections_at(store, last)  # not competing with a starting server's catch-up
             out["read_all"] = await read_all_rate(store, start, last)
             out["eventPages"] = await catch_up(server, PAGES, start, last)
             small = min(last, start + 20_000)
