@@ -20,8 +20,11 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def event_hash(
-    prev_hash: bytes,
+def event_hash(prev_hash: bytes, **fields: Any) -> bytes:
+    return hashlib.sha256(prev_hash + canonical_record(**fields)).digest()
+
+
+def canonical_record(
     *,
     position: int,
     stream_id: str,
@@ -45,4 +48,4 @@ def event_hash(
         # Microseconds, UTC: what timestamptz keeps, so the value hashes the same after a read.
         "recorded_at": recorded_at.isoformat(timespec="microseconds"),
     }
-    return hashlib.sha256(prev_hash + canonical_json(record)).digest()
+    return canonical_json(record)

@@ -137,10 +137,11 @@ async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notif
             if hook is None or not hook["active"]:
                 return
             # The head first, as in the projection runner: every event up to it is visible.
-            head = int(await pool.fetchval("SELECT position FROM event_head"))
+            head = int(await pool.fetchval("SELECT position FROM kehu_log.event_head"))
             rows = await pool.fetch(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-                " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $4",
+                f"SELECT {EVENT_COLUMNS} FROM kehu_log.events"
+                " WHERE position > $1 AND position <= $2 AND event_type = ANY($3::text[])"
+                " ORDER BY position LIMIT $4",
                 hook["last_position"], head, list(hook["event_types"]), BATCH)
             for row in rows:
                 if not await _deliver(pool, client, webhook_id, row_to_event(row), config):

@@ -105,7 +105,7 @@ async def test_every_mutation_of_the_live_schema_has_a_row(
 
 async def written_by(store: EventStore, user_id: str) -> int:
     return int(await store.pool.fetchval(
-        "SELECT count(*) FROM events WHERE metadata->>'actor_id' = $1", user_id))
+        "SELECT count(*) FROM kehu_log.events WHERE metadata->>'actor_id' = $1", user_id))
 
 
 async def stream_length(store: EventStore, stream: str | None) -> int:
