@@ -53,14 +53,20 @@ async def perfect_hashes(conn: asyncpg.Connection, nodes: Iterable[Node]) -> dic
         found = {(r["level"], r["index"]): bytes(r["hash"]) for r in rows}
         if len(found) != len(stored):
             raise LookupError("the Merkle tree has not been sealed that far")
-    for level, index in wanted - set(stored):
-        first = (index << level) + 1
-        hashes = await conn.fetch(
-            "SELECT hash FROM kehu_log.events WHERE position >= $1 AND position < $2"
-            " ORDER BY position", first, first + (1 << level))
-        if len(hashes) != 1 << level:
-            raise LookupError(f"events {first}.. are missing")
-        found[(level, index)] = mth([leaf_hash(bytes(r["hash"])) for r in hashes])
+    small = sorted(wanted - set(stored))
+    if small:
+        # One query for every small subtree's leaves (at most 64 events each).
+        positions = [p for level, index in small
+                     for p in range((index << level) + 1, ((index + 1) << level) + 1)]
+        rows = await conn.fetch("SELECT position, hash FROM kehu_log.events"
+                                " WHERE position = ANY($1::bigint[])", positions)
+        hashes = {r["position"]: bytes(r["hash"]) for r in rows}
+        if len(hashes) != len(set(positions)):
+            raise LookupError("events the proof needs are missing from the log")
+        for level, index in small:
+            first = (index << level) + 1
+            found[(level, index)] = mth([leaf_hash(hashes[p])
+                                         for p in range(first, first + (1 << level))])
     return found
 
 
