@@ -14,7 +14,7 @@ from events.store.db import create_pool
 from events.store.event_store import EventStore
 from events.store.signing import generate_key_pem, load_public_keys
 from tests.live import Subscriber, connect_ws, gql, run_server, token
-from tests.store.test_checkpoints import append_things
+from tests.store.checkpoint_support import append_things
 
 AUDITOR = token("auditor-cp", Role.AUDITOR)
 CHECKPOINTS = "query($after: Int) { checkpoints(after: $after) { position root witnessLine } }"

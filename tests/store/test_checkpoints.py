@@ -9,12 +9,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from events.shared.actors import Actor, Role
 from events.store.auditor import check_document
 from events.store.checkpoints import consistency_proof, event_proof, page, seal
 from events.store.db import create_pool
-from events.store.envelope import Metadata
-from events.store.event_store import EventStore, StreamAppend
+from events.store.event_store import EventStore
 from events.store.sealing import SealConfig, seal_now, signing_key, trusted_keys
 from events.store.signing import (
     generate_key_pem,
@@ -24,17 +22,9 @@ from events.store.signing import (
     public_key_pem,
 )
 from events.store.witness import check_against_witness, parse_witness
-from tests.store.events_for_tests import ThingHappened
+from tests.store.checkpoint_support import append_things
 
-META = Metadata.for_actor(Actor("u", "U", Role.STAFF), correlation_id="c")
 SEAL_AT = [1, 63, 64, 65, 130, 257, 300]
-
-
-async def append_things(store: EventStore, count: int) -> None:
-    for i in range(count):
-        stream = f"thing-{i % 7}"
-        version = len(await store.read_stream(stream))
-        await store.append([StreamAppend(stream, "thing", version, [ThingHappened(i)])], META)
 
 
 @pytest.fixture

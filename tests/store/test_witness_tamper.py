@@ -24,7 +24,7 @@ from events.store.hashing import GENESIS_HASH, event_hash
 from events.store.sealing import SealConfig, seal_now, trusted_keys
 from events.store.verify import verify_chain
 from events.store.witness import WitnessReport, check_against_witness, parse_witness
-from tests.store.test_checkpoints import append_things
+from tests.store.checkpoint_support import append_things
 
 
 @pytest.fixture
