@@ -3,7 +3,8 @@ Starlette app, and the `kehu` command line.
 
     python server.py                 # same as `kehu serve`
     kehu serve [--host H] [--port P] [--demo]
-    kehu migrate | rebuild [NAME] | verify | projections | seed-demo
+    kehu migrate | rebuild [NAME] | verify [--witness FILE] | projections | seed-demo
+    kehu keygen | checkpoint | prove PROOF.json --public-key KEYS.pem
     kehu token --user ID --name N --role R [--ttl S]
 """
 
@@ -28,6 +29,7 @@ from events.store.event_store import EventStore
 from events.store.migrations.run import upgrade
 from events.store.notifications import Notifier
 from events.store.reader import stop_shared_reader
+from events.store.sealing import seal_forever
 from events.webhooks.delivery import dispatch_forever
 from projections import registry
 from projections.runner import run_forever
@@ -79,7 +81,10 @@ def start_runners(services: Services) -> list[asyncio.Task[None]]:
         dispatch_forever(services.dsn, services.pool, services.notifier,
                          services.settings.webhook_delivery),
         name="kehu-webhooks")
-    return [*runners, dispatcher]
+    sealer = asyncio.create_task(
+        seal_forever(services.pool, services.notifier, services.settings.seal),
+        name="kehu-checkpoints")
+    return [*runners, dispatcher, sealer]
 
 
 async def _run_projections() -> None:
@@ -159,10 +164,11 @@ async def _migrate() -> None:
     print("migrations applied")
 
 
-async def _verify() -> int:
+async def _verify(witness: list[str], public_keys: list[str]) -> int:
     from rich.progress import Progress
 
     from events.store.verify import verify_chain
+    from schema.audit.cli import verify_witnesses
 
     async with open_services(Settings.from_env()) as services:
         with Progress() as bar:
@@ -172,11 +178,18 @@ async def _verify() -> int:
                 bar.update(task, completed=done, total=total)
 
             report = await verify_chain(services.pool, progress=progress)
-    if report.ok:
+        if not report.ok:
+            print(f"TAMPERED at event {report.bad_position}: {report.reason}")
+            return 1
         print(f"ok: {report.checked} events, chain intact")
-        return 0
-    print(f"TAMPERED at event {report.bad_position}: {report.reason}")
-    return 1
+        return await verify_witnesses(services, witness, public_keys)
+
+
+async def _checkpoint() -> int:
+    from schema.audit.cli import checkpoint
+
+    async with open_services(Settings.from_env()) as services:
+        return await checkpoint(services)
 
 
 async def _rebuild(name: str | None) -> None:
@@ -224,7 +237,16 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("projections", help="run the projection runners only (no HTTP)")
     rebuild = sub.add_parser("rebuild", help="replay the log into fresh read models and swap")
     rebuild.add_argument("name", nargs="?")
-    sub.add_parser("verify", help="verify the audit log's hash chain")
+    verify = sub.add_parser("verify", help="verify the audit log's hash chain")
+    verify.add_argument("--witness", action="append", default=[],
+                        help="a witness file of signed checkpoints the log must still match")
+    verify.add_argument("--public-key", action="append", default=[],
+                        help="PEM file of earlier public keys (after a key rotation)")
+    keygen = sub.add_parser("keygen", help="make an Ed25519 checkpoint signing key")
+    keygen.add_argument("--out", default="kehu-signing-key.pem")
+    sub.add_parser("checkpoint", help="seal a signed checkpoint at the log head now")
+    prove = sub.add_parser("prove", help="check a proof against signed checkpoints (offline)")
+    prove.add_argument("rest", nargs=argparse.REMAINDER)
     token = sub.add_parser("token", help="print a development JWT")
     token.add_argument("--user", required=True)
     token.add_argument("--name")
@@ -253,7 +275,17 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "rebuild":
         asyncio.run(_rebuild(args.name))
     elif command == "verify":
-        return asyncio.run(_verify())
+        return asyncio.run(_verify(args.witness, args.public_key))
+    elif command == "keygen":
+        from schema.audit.cli import keygen
+
+        return keygen(args.out)
+    elif command == "checkpoint":
+        return asyncio.run(_checkpoint())
+    elif command == "prove":
+        from events.store.auditor import main as prove
+
+        return prove(args.rest)
     elif command == "token":
         _token(args)
     elif command == "projections":

@@ -6,7 +6,8 @@ The log is N realistic domain events (bench/workload.py: customers, visits, meal
 by the aggregates' decide functions). Each phase runs twice, at N/4 and at N events, with the
 process's peak resident memory reset before each phase: if a phase's peak grew with the log,
 it would hold the log in memory. Beside Kehu's `EventStore.read_all` the plain floor is
-`SELECT * FROM events ORDER BY position` through an asyncpg cursor, JSONB left as text.
+`SELECT * FROM kehu_log.events ORDER BY position` through an asyncpg cursor, JSONB left as
+text.
 Rebuild is projections.runner.rebuild_all of every projection in projections.registry.ALL,
 side by side on their own connections as `kehu rebuild` does; its rate is log events / total
 rebuild time.
@@ -80,7 +81,7 @@ async def plain_scan(dsn: str) -> int:
     count = 0
     try:
         async with conn.transaction():
-            async for _row in conn.cursor("SELECT * FROM events ORDER BY position",
+            async for _row in conn.cursor("SELECT * FROM kehu_log.events ORDER BY position",
                                           prefetch=READ_BATCH):
                 count += 1
     finally:
@@ -95,7 +96,8 @@ async def rebuild_all(dsn: str) -> dict[str, float]:
 
 
 async def handled_counts(pool: asyncpg.Pool) -> dict[str, int]:
-    rows = await pool.fetch("SELECT event_type, count(*) AS n FROM events GROUP BY event_type")
+    rows = await pool.fetch("SELECT event_type, count(*) AS n FROM kehu_log.events"
+                            " GROUP BY event_type")
     by_type = {r["event_type"]: int(r["n"]) for r in rows}
     return {p.name: sum(n for t, n in by_type.items()
                         if p.event_types is None or t in p.event_types)

@@ -129,7 +129,8 @@ async def run(server: LiveServer, dsn: str, seconds: float, writers: int, reader
     elapsed = time.monotonic() - began
     end = await store.head_position()
     expected = [r["position"] for r in await pool.fetch(
-        "SELECT position FROM events WHERE position > $1 AND position <= $2 ORDER BY position",
+        "SELECT position FROM kehu_log.events WHERE position > $1 AND position <= $2"
+        " ORDER BY position",
         start, end)]
     await pool.close()
     drain_deadline = time.monotonic() + 30

@@ -59,7 +59,8 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         # them, so the runner simply applies those events again. Exactly-once effect holds,
         # and a batch no longer waits for a WAL flush (the log itself keeps full durability).
         head = int(await conn.fetchval(
-            "SELECT position FROM event_head, set_config('synchronous_commit', 'off', true)"
+            "SELECT position FROM kehu_log.event_head,"
+            " set_config('synchronous_commit', 'off', true)"
         ))
         if head <= after:
             return after
@@ -100,14 +101,15 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
     next rebuild drops and starts again, so the live tables are never half-built.
     """
     schema = rebuild_schema(projection.name)
-    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+    # The server's role may not create schemas; the migration's function makes this one.
+    await conn.execute("SELECT kehu_log.reset_rebuild_schema($1, true)", schema)
     # The side schema first: unqualified names in handlers resolve to the fresh tables, while
     # other projections' tables (in public) stay readable for lookups.
     await conn.execute(f"SET search_path = {schema}, public")
     try:
         for statement in projection.ddl:
             await conn.execute(statement)
-        head = int(await conn.fetchval("SELECT position FROM event_head"))
+        head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
         position = 0
         while True:
             moved = await apply_batch(conn, projection, position,
@@ -124,7 +126,7 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
         for table in projection.tables:
             await conn.execute(f"DROP TABLE IF EXISTS public.{table} CASCADE")
             await conn.execute(f"ALTER TABLE {schema}.{table} SET SCHEMA public")
-        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.execute("SELECT kehu_log.reset_rebuild_schema($1, false)", schema)
         await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1",
                            f"{projection.name}#rebuild")
         await _save_checkpoint(conn, projection.name, position, projection.version)
@@ -249,7 +251,7 @@ async def rebuild_or_ask(conn: asyncpg.Connection, projection: Projection,
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", key)
         return
-    head = int(await conn.fetchval("SELECT position FROM event_head"))
+    head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
     while await conn.fetchval(
         "SELECT rebuild_requested FROM projection_checkpoints WHERE name = $1", projection.name
     ):

@@ -22,7 +22,7 @@ async def readyz(request: Request) -> JSONResponse:
     if services is None:
         return JSONResponse({"ready": False, "reason": "starting"}, status_code=503)
     try:
-        head = await services.pool.fetchval("SELECT position FROM event_head")
+        head = await services.pool.fetchval("SELECT position FROM kehu_log.event_head")
         rows = await services.pool.fetch(
             "SELECT name, position FROM projection_checkpoints WHERE name = ANY($1)",
             services.projection_names,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from events.store.sealing import SealConfig
 from events.webhooks.delivery import DeliveryConfig
 
 
@@ -52,6 +53,8 @@ class Settings:
     # `kehu serve --demo`: fill an empty database with the demo world on start.
     demo: bool = False
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    # Tamper evidence: signed checkpoints, their witness file, the signing key (docs/audit.md).
+    seal: SealConfig = field(default_factory=SealConfig)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,6 +87,14 @@ class Settings:
                 retry_max_s=_float("KEHU_WEBHOOK_RETRY_MAX", 30.0),
                 timeout_s=_float("KEHU_WEBHOOK_TIMEOUT", 10.0),
                 standby_interval_s=_float("KEHU_WEBHOOK_STANDBY_INTERVAL", 1.0),
+            ),
+            seal=SealConfig(
+                signing_key=os.environ.get("KEHU_SIGNING_KEY") or None,
+                public_keys=os.environ.get("KEHU_PUBLIC_KEYS") or None,
+                every_events=_int("KEHU_CHECKPOINT_EVERY", 1000),
+                every_seconds=_float("KEHU_CHECKPOINT_SECONDS", 60.0),
+                witness_dir=Path(os.environ.get("KEHU_WITNESS_DIR") or data_dir / "witness"),
+                data_dir=data_dir,
             ),
         )
 

@@ -57,7 +57,7 @@ async def seed_if_empty(pool: asyncpg.Pool, store: EventStore, tz: ZoneInfo) -> 
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LOCK):
             return  # another process is seeding
         try:
-            if await conn.fetchval("SELECT EXISTS (SELECT FROM events"
+            if await conn.fetchval("SELECT EXISTS (SELECT FROM kehu_log.events"
                                    " WHERE stream_type = 'customer')"):
                 return
             await seed_demo(store, tz, customers=200, years=3)

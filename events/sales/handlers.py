@@ -67,7 +67,7 @@ async def existing_streams(store: EventStore, stream_ids: Collection[str]) -> se
     if not stream_ids:
         return set()
     rows = await store.pool.fetch(
-        "SELECT stream_id FROM events WHERE stream_id = ANY($1::text[]) AND version = 1",
+        "SELECT stream_id FROM kehu_log.events WHERE stream_id = ANY($1::text[]) AND version = 1",
         list(stream_ids),
     )
     return {r["stream_id"] for r in rows}

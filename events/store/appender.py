@@ -12,6 +12,7 @@ command is retried on its own so only the guilty one fails.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -78,21 +79,23 @@ class AppendRequest:
             self.future.set_result(outcome)
 
 
+# `record` is the canonical JSON each hash was computed from: the database checks the hash
+# and the chain against it and drops it (migration 0004); the seal trigger moves the head.
 _INSERT = f"""
 WITH inserted AS (
-    INSERT INTO events (position, stream_id, stream_type, version, event_type, schema_version,
-                        payload, metadata, recorded_at, hash)
+    INSERT INTO kehu_log.events (position, stream_id, stream_type, version, event_type,
+                                 schema_version, payload, metadata, recorded_at, hash,
+                                 prev_hash, record)
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[],
-                         $7::jsonb[], $8::jsonb[], $9::timestamptz[], $10::bytea[])
+                         $7::jsonb[], $8::jsonb[], $9::timestamptz[], $10::bytea[],
+                         $11::bytea[], $12::text[])
     RETURNING 1
 ), commands AS (
-    INSERT INTO command_log (actor_id, key, fingerprint, result)
-    SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::jsonb[])
+    INSERT INTO kehu_log.command_log (actor_id, key, fingerprint, result)
+    SELECT * FROM unnest($14::text[], $15::text[], $16::text[], $17::jsonb[])
     RETURNING 1
-), head AS (
-    UPDATE event_head SET position = $11, hash = $12 WHERE singleton
 )
-SELECT pg_notify('{NOTIFY_CHANNEL}', $11::text)
+SELECT pg_notify('{NOTIFY_CHANNEL}', $13::bigint::text)
 """
 
 
@@ -150,8 +153,8 @@ async def _check(conn: asyncpg.Connection, batch: list[AppendRequest]) -> list[A
     keys on (stream_id, version) and command_log catch a writer that slips in between."""
     stream_ids = sorted({a.stream_id for r in batch for a in r.appends})
     rows = await conn.fetch(
-        "SELECT stream_id, max(version) AS v FROM events WHERE stream_id = ANY($1::text[])"
-        " GROUP BY stream_id", stream_ids,
+        "SELECT stream_id, max(version) AS v FROM kehu_log.events"
+        " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id", stream_ids,
     )
     current = {r["stream_id"]: r["v"] for r in rows}
     earlier = await _earlier_results(conn, [r for r in batch if r.key is not None])
@@ -197,7 +200,7 @@ async def _earlier_results(
     if not requests:
         return {}
     rows = await conn.fetch(
-        "SELECT c.actor_id, c.key, c.fingerprint, c.result FROM command_log c"
+        "SELECT c.actor_id, c.key, c.fingerprint, c.result FROM kehu_log.command_log c"
         " JOIN unnest($1::text[], $2::text[]) AS k(actor_id, key)"
         " ON c.actor_id = k.actor_id AND c.key = k.key",
         [r.metadata.actor_id for r in requests], [r.key for r in requests],
@@ -224,8 +227,9 @@ async def _explain(conn: asyncpg.Connection, request: AppendRequest,
         fp, result = found[(request.metadata.actor_id, request.key)]
         return result if fp == request.fingerprint else reused_key_error(request.key)
     rows = await conn.fetch(
-        "SELECT stream_id, max(version) AS v FROM events WHERE stream_id = ANY($1::text[])"
-        " GROUP BY stream_id", [a.stream_id for a in request.appends],
+        "SELECT stream_id, max(version) AS v FROM kehu_log.events"
+        " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id",
+        [a.stream_id for a in request.appends],
     )
     actual = {r["stream_id"]: r["v"] for r in rows}
     first = next((a for a in request.appends
@@ -264,10 +268,10 @@ async def _insert_locked(conn: asyncpg.Connection,
     now = datetime.now(UTC)
     prepared = _prepare(accepted, now)
     # The lock that orders the log (see store.py).
-    head = await conn.fetchrow("SELECT position, hash FROM event_head FOR UPDATE")
+    head = await conn.fetchrow("SELECT position, hash FROM kehu_log.event_head FOR UPDATE")
     assert head is not None
     position, prev_hash = head["position"], bytes(head["hash"])
-    cols: list[list[Any]] = [[] for _ in range(10)]
+    cols: list[list[Any]] = [[] for _ in range(12)]
     commands: list[list[Any]] = [[] for _ in range(4)]
     results: list[AppendResult] = []
     for request, rows in zip(accepted, prepared, strict=True):
@@ -276,9 +280,10 @@ async def _insert_locked(conn: asyncpg.Connection,
         for stream_id, stream_type, version, event_type, schema_version, payload, meta, parts \
                 in rows:
             position += 1
-            prev_hash = parts.link(prev_hash, position)
+            record = parts.record(position)
+            linked_to, prev_hash = prev_hash, hashlib.sha256(prev_hash + record).digest()
             row = (position, stream_id, stream_type, version, event_type, schema_version,
-                   payload, meta, now, prev_hash)
+                   payload, meta, now, prev_hash, linked_to, record.decode())
             for col, value in zip(cols, row, strict=True):
                 col.append(value)
             versions[stream_id] = version
@@ -288,5 +293,5 @@ async def _insert_locked(conn: asyncpg.Connection,
             for col, value in zip(commands, (request.metadata.actor_id, request.key,
                                              request.fingerprint, result.to_json()), strict=True):
                 col.append(value)
-    await conn.fetchrow(_INSERT, *cols, position, prev_hash, *commands)
+    await conn.fetchrow(_INSERT, *cols, position, *commands)
     return results

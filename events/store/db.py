@@ -42,7 +42,10 @@ def with_role(dsn: str, role: str | None) -> str:
     if not role:
         return dsn
     parts = urlsplit(dsn)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "role"] + [("role", role)]
+    # The search path is pinned the same way: the log is named in full (kehu_log.events) and
+    # the role can create nothing outside public, so no name it resolves can be shadowed.
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("role", "search_path")]
+    query += [("role", role), ("search_path", "public")]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 

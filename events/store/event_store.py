@@ -89,7 +89,7 @@ class EventStore:
     async def earlier_result(self, actor_id: str, key: str, fp: str) -> AppendResult | None:
         """The result a command with this idempotency key already had, if any."""
         row = await self.pool.fetchrow(
-            "SELECT fingerprint, result FROM command_log WHERE actor_id = $1 AND key = $2",
+            "SELECT fingerprint, result FROM kehu_log.command_log WHERE actor_id = $1 AND key = $2",
             actor_id, key,
         )
         if row is None:
@@ -102,7 +102,7 @@ class EventStore:
         self, stream_id: str, *, until: datetime | None = None
     ) -> list[StoredEvent]:
         rows = await self.pool.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1"
+            f"SELECT {EVENT_COLUMNS} FROM kehu_log.events WHERE stream_id = $1"
             " AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY version",
             stream_id, until,
         )
@@ -126,7 +126,7 @@ class EventStore:
                                 recorded_from=recorded_from, recorded_to=recorded_to)
 
     async def head_position(self) -> int:
-        value = await self.pool.fetchval("SELECT position FROM event_head")
+        value = await self.pool.fetchval("SELECT position FROM kehu_log.event_head")
         return int(value)
 
 
@@ -151,7 +151,7 @@ async def read_after(
     even when nothing matched.
     """
     rows = await db.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
+        f"SELECT {EVENT_COLUMNS} FROM kehu_log.events WHERE position > $1"
         " AND ($3::bigint IS NULL OR position <= $3)"
         " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
         " AND ($5::text IS NULL OR stream_type = $5)"

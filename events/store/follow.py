@@ -21,7 +21,7 @@ PAGE = 500
 
 
 async def head_position(pool: asyncpg.Pool) -> int:
-    return int(await pool.fetchval("SELECT position FROM event_head"))
+    return int(await pool.fetchval("SELECT position FROM kehu_log.event_head"))
 
 
 async def follow(pool: asyncpg.Pool, notifier: Notifier, after: int, *,

@@ -45,10 +45,10 @@ class RecordParts:
             b',"version":', canonical(version), b"}",
         ))
 
-    def link(self, prev_hash: bytes, position: int) -> bytes:
-        return hashlib.sha256(
-            b"".join((prev_hash, self.head, str(int(position)).encode(), self.tail))
-        ).digest()
+    def record(self, position: int) -> bytes:
+        """The canonical record at `position`: the text the sealed log stores beside the row,
+        so PostgreSQL checks each link (sha256(previous hash || record))."""
+        return b"".join((self.head, str(int(position)).encode(), self.tail))
 
 
 def _timestamp(recorded_at: datetime) -> str:
@@ -79,6 +79,10 @@ def event_record(
         "metadata": metadata,
         "recorded_at": _timestamp(recorded_at),
     }
+
+
+def canonical_record(**fields: Any) -> bytes:
+    return canonical_json(event_record(**fields))
 
 
 def event_hash(

@@ -37,7 +37,7 @@ async def verify_chain(
     check (the default) trusts nothing but the genesis value.
     """
     async with pool.acquire() as conn:
-        head = await conn.fetchrow("SELECT position, hash FROM event_head")
+        head = await conn.fetchrow("SELECT position, hash FROM kehu_log.event_head")
         assert head is not None
         end = head["position"] if to_position is None else min(to_position, head["position"])
         prev_hash, expected = await _start(conn, from_position)
@@ -70,6 +70,12 @@ async def verify_chain(
         if expected <= end:
             return VerifyReport(False, checked, first, last_seen, expected,
                                 f"event {expected} is missing")
+        beyond = await conn.fetchval("SELECT max(position) FROM kehu_log.events")
+        if to_position is None and beyond is not None and beyond > head["position"]:
+            # Invisible to readers that stop at the head, and it blocks every later append.
+            return VerifyReport(False, checked, first, last_seen, head["position"] + 1,
+                                f"event {beyond} lies beyond the log head"
+                                f" ({head['position']}): it was not appended through the store")
         if to_position is None and end > 0 and prev_hash != bytes(head["hash"]):
             return VerifyReport(False, checked, first, last_seen, end,
                                 "the log head does not match the last event: events were removed"
@@ -80,5 +86,6 @@ async def verify_chain(
 async def _start(conn: asyncpg.Connection, from_position: int) -> tuple[bytes, int]:
     if from_position <= 1:
         return GENESIS_HASH, 1
-    prev = await conn.fetchval("SELECT hash FROM events WHERE position = $1", from_position - 1)
+    prev = await conn.fetchval("SELECT hash FROM kehu_log.events WHERE position = $1",
+                               from_position - 1)
     return (bytes(prev) if prev is not None else GENESIS_HASH), from_position

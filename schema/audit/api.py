@@ -23,6 +23,7 @@ from events.shared.validation import MAX_STREAM_ID
 from events.store.codec import to_data
 from events.store.envelope import Event, StoredEvent
 from events.visits import model as visits
+from schema.audit.checkpoints import CheckpointQueries, CheckpointSubscriptions
 from schema.audit.log import LOG_READERS, LoggedEvent, follow_log
 from schema.context import BadInput, ctx_of, require_reader
 
@@ -145,6 +146,6 @@ class AuditSubscriptions:
             yield LoggedEvent.from_stored(event)
 
 
-QUERIES = [AuditQueries]
+QUERIES = [AuditQueries, CheckpointQueries]
 MUTATIONS: list[type] = []
-SUBSCRIPTIONS = [AuditSubscriptions]
+SUBSCRIPTIONS = [AuditSubscriptions, CheckpointSubscriptions]

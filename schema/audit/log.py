@@ -13,8 +13,10 @@ from strawberry.types import Info
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
+from events.store.sealing import trusted_keys
 from events.store.verify import verify_chain
-from schema.context import ctx_of, require_reader
+from events.store.witness import check_against_witness, parse_witness
+from schema.context import BadInput, Services, ctx_of, require_reader
 
 # Who may read the whole log: the people who supervise, audit or integrate.
 LOG_READERS = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR, Role.INTEGRATION)
@@ -65,6 +67,10 @@ class AuditLogReport:
         description="The first event found altered, removed or reordered."
     )
     reason: str | None
+    checkpoint: int | None = strawberry.field(
+        default=None, description="The witnessed checkpoint the log contradicts (`witness`).")
+    witnessed: int | None = strawberry.field(
+        default=None, description="Witnessed checkpoints the log still matches.")
 
 
 @strawberry.type
@@ -100,13 +106,33 @@ class LogQueries:
         info: Info[Any, Any],
         from_position: Annotated[int, strawberry.argument(name="from")] = 1,
         to_position: Annotated[int | None, strawberry.argument(name="to")] = None,
+        witness: Annotated[str | None, strawberry.argument(
+            description="A witness file's content (JSON lines of signed checkpoints): the log "
+                        "must still match each one.")] = None,
     ) -> AuditLogReport:
         require_reader(info, *LOG_READERS)
-        r = await verify_chain(ctx_of(info).pool, from_position=from_position,
-                               to_position=to_position)
-        return AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
-                              last_position=r.last_position, bad_position=r.bad_position,
-                              reason=r.reason)
+        ctx = ctx_of(info)
+        r = await verify_chain(ctx.pool, from_position=from_position, to_position=to_position)
+        report = AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
+                                last_position=r.last_position, bad_position=r.bad_position,
+                                reason=r.reason)
+        if r.ok and witness is not None:
+            return await _against_witness(ctx.services, report, witness)
+        return report
+
+
+async def _against_witness(services: Services, report: AuditLogReport,
+                           witness: str) -> AuditLogReport:
+    try:
+        witnessed = parse_witness(witness)
+    except (ValueError, KeyError) as exc:
+        raise BadInput(f"witness is not a witness file: {exc}", field="witness") from exc
+    w = await check_against_witness(services.pool, witnessed, trusted_keys(services.settings.seal))
+    report.witnessed = w.checkpoints
+    if not w.ok:
+        report.ok, report.reason, report.checkpoint = False, w.reason, w.checkpoint
+        report.bad_position = w.first_position
+    return report
 
 
 async def follow_log(

@@ -46,13 +46,13 @@ async def test_T2_demo_seed_goes_through_the_rules_and_the_table_sums_its_sales(
     assert summary["refused"] == 0 and summary["policy_exceptions"] > 0
     pool = services.pool
     exceptions = await pool.fetchval(
-        "SELECT count(*) FROM events WHERE event_type = 'MealApproved'"
+        "SELECT count(*) FROM kehu_log.events WHERE event_type = 'MealApproved'"
         " AND (payload->>'exception_approved')::boolean")
     assert exceptions == summary["policy_exceptions"]
     await catch_up(fresh_dsn)
     year = date.today().year - 1
     logged = await pool.fetchval(
-        "SELECT sum((payload->>'amount_fen')::bigint) FROM events WHERE event_type ="
+        "SELECT sum((payload->>'amount_fen')::bigint) FROM kehu_log.events WHERE event_type ="
         " 'SaleRecorded' AND payload->>'sold_on' LIKE $1", f"{year}-%")
     table = await sales_table(pool, year, T2Filter(), limit=None)
     assert table.grand_total == logged and len(table.products) == 7

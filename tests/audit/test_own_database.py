@@ -48,10 +48,10 @@ async def test_M15_tampering_is_reported_at_the_exact_event_through_graphql(
         conn = await asyncpg.connect(fresh_dsn)
         try:
             async with conn.transaction():
-                await conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
-                await conn.execute("UPDATE events SET metadata = jsonb_set(metadata,"
+                await conn.execute("ALTER TABLE kehu_log.events DISABLE TRIGGER USER")
+                await conn.execute("UPDATE kehu_log.events SET metadata = jsonb_set(metadata,"
                                    " '{policy_version}', '0') WHERE position = $1", target)
-                await conn.execute("ALTER TABLE events ENABLE TRIGGER USER")
+                await conn.execute("ALTER TABLE kehu_log.events ENABLE TRIGGER USER")
         finally:
             await conn.close()
         report = (await gql(server, VERIFY, {}, auth=AUDITOR))["data"]["verifyAuditLog"]

@@ -37,7 +37,7 @@ async def positions(dsn: str) -> tuple[int, dict[str, int]]:
     """The log head and each checkpoint (rebuild checkpoints are named `name#rebuild`)."""
     conn = await asyncpg.connect(dsn)
     try:
-        head = int(await conn.fetchval("SELECT position FROM event_head"))
+        head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
         rows = await conn.fetch("SELECT name, position FROM projection_checkpoints")
         return head, {r["name"]: int(r["position"]) for r in rows}
     finally:

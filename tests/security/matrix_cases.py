@@ -377,4 +377,4 @@ POLICY = SERIAL
 
 async def written_by(store: EventStore, user_id: str) -> int:
     return int(await store.pool.fetchval(
-        "SELECT count(*) FROM events WHERE metadata->>'actor_id' = $1", user_id))
+        "SELECT count(*) FROM kehu_log.events WHERE metadata->>'actor_id' = $1", user_id))

@@ -27,14 +27,15 @@ async def test_server_role_is_the_app_role(app_conn: asyncpg.Connection) -> None
     # RESET ALL (what the pool runs between uses) keeps the role.
     await app_conn.execute("RESET ALL")
     assert await app_conn.fetchval("SELECT current_user") == "kehu_app"
+    assert await app_conn.fetchval("SHOW search_path") == "public"
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE events SET payload = '{}' WHERE position = 1",
-    "DELETE FROM events WHERE position = 1",
-    "TRUNCATE events",
-    "ALTER TABLE events DISABLE TRIGGER USER",
-    "UPDATE command_log SET fingerprint = 'x'",
+    "UPDATE kehu_log.events SET payload = '{}' WHERE position = 1",
+    "DELETE FROM kehu_log.events WHERE position = 1",
+    "TRUNCATE kehu_log.events",
+    "ALTER TABLE kehu_log.events DISABLE TRIGGER USER",
+    "UPDATE kehu_log.command_log SET fingerprint = 'x'",
 ])
 async def test_server_role_cannot_change_history(app_conn: asyncpg.Connection,
                                                  statement: str) -> None:

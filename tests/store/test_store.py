@@ -108,8 +108,8 @@ async def test_idempotency_key_reused_for_another_command_is_refused(store: Even
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE events SET payload = '{}' WHERE position = $1",
-    "DELETE FROM events WHERE position = $1",
+    "UPDATE kehu_log.events SET payload = '{}' WHERE position = $1",
+    "DELETE FROM kehu_log.events WHERE position = $1",
 ])
 async def test_database_refuses_update_and_delete_of_events(
     store: EventStore, pool: asyncpg.Pool, statement: str
@@ -121,7 +121,7 @@ async def test_database_refuses_update_and_delete_of_events(
 
 async def test_database_refuses_truncate_of_events(pool: asyncpg.Pool) -> None:
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-        await pool.execute("TRUNCATE events")
+        await pool.execute("TRUNCATE kehu_log.events")
 
 
 async def test_metadata_records_who_why_and_policy_version(store: EventStore) -> None:

@@ -1,4 +1,9 @@
-"""The event store's tables in SQLAlchemy Core: the source of truth for migrations."""
+"""The event store's tables in SQLAlchemy Core, as migration 0001 creates them.
+
+Migration 0004 then moves events, event_head and command_log into schema `kehu_log` and adds
+`events.prev_hash` and the never-stored `events.record` (the sealed log, docs/audit.md); 0005
+adds `kehu_log.checkpoints` and `kehu_log.merkle_nodes`.
+"""
 
 from __future__ import annotations
 
