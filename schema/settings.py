@@ -47,6 +47,11 @@ class Settings:
     poll_interval_s: float = 1.0
     run_projections: bool = True
     db_role: str = "kehu_app"
+    # Query cost budgets (issue 13; README "Limits and budgets"): each field costs 1, times the
+    # page size `first` of the lists around it; anonymous callers only read the schema.
+    max_cost: int = 10_000
+    max_cost_anonymous: int = 500
+    max_repeated_fields: int = 20
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,6 +78,9 @@ class Settings:
             poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
             db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
+            max_cost=_int("KEHU_MAX_COST", 10_000),
+            max_cost_anonymous=_int("KEHU_MAX_COST_ANONYMOUS", 500),
+            max_repeated_fields=_int("KEHU_MAX_REPEATED_FIELDS", 20),
         )
 
 
