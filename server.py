@@ -152,8 +152,10 @@ def _serve(args: argparse.Namespace) -> None:
         import os
 
         os.environ["KEHU_DEMO"] = "1"
+    from schema.transport import uvicorn_options
+
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
-                ws="websockets-sansio", lifespan="on")
+                lifespan="on", **uvicorn_options(Settings.from_env()))
 
 
 async def _migrate() -> None:

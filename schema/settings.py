@@ -52,6 +52,11 @@ class Settings:
     max_cost: int = 10_000
     max_cost_anonymous: int = 500
     max_repeated_fields: int = 20
+    # Transport limits (issue 13; schema/transport.py, README "Limits and budgets").
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 100
+    header_timeout_s: float = 10.0
+    keep_alive_timeout_s: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -81,6 +86,10 @@ class Settings:
             max_cost=_int("KEHU_MAX_COST", 10_000),
             max_cost_anonymous=_int("KEHU_MAX_COST_ANONYMOUS", 500),
             max_repeated_fields=_int("KEHU_MAX_REPEATED_FIELDS", 20),
+            max_header_bytes=_int("KEHU_MAX_HEADER_BYTES", 64 * 1024),
+            max_headers=_int("KEHU_MAX_HEADERS", 100),
+            header_timeout_s=_float("KEHU_HEADER_TIMEOUT", 10.0),
+            keep_alive_timeout_s=_int("KEHU_KEEP_ALIVE_TIMEOUT", 5),
         )
 
 
