@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.auth import AuthError, actor_from_header, actor_from_token
 from schema.context import KehuContext, Services
 from schema.limits import extensions
 from schema.log_api import LogQueries, LogSubscriptions
+from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
+from schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from schema.settings import Settings
 
 # Each domain's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
@@ -55,44 +55,6 @@ def _load(name: str) -> Any:
         raise
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class _NulLiterals(Visitor):
-    found = False
-
-    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-        self.found = self.found or "\x00" in node.value
-
-
-def _document_has_nul(document: DocumentNode | None) -> bool:
-    finder = _NulLiterals()
-    if document is not None:
-        visit(document, finder)
-    return finder.found
-
-
-class RefuseNulCharacters(SchemaExtension):
-    """PostgreSQL text and jsonb cannot store U+0000, so no valid input contains it. Refused here,
-    before any resolver, it is bad input; let through, it fails deep in SQL as an internal error
-    (found by the schemathesis fuzz in tests/conformance)."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if _has_nul(ctx.variables) or _document_has_nul(ctx.graphql_document):
-            error = GraphQLError("text may not contain the NUL character (U+0000)",
-                                 extensions={"code": "BAD_USER_INPUT"})
-            ctx.result = ExecutionResult(data=None, errors=[error])  # skips execution
-        yield
-
-
 def build_schema(settings: Settings) -> strawberry.Schema:
     queries = _parts("QUERIES", [LogQueries])
     mutations = _parts("MUTATIONS", [])
@@ -102,6 +64,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
         extensions=[*extensions(settings), RefuseNulCharacters],
+        scalar_overrides=SCALAR_OVERRIDES,  # dates within one documented range (issue 13)
     )
 
 
@@ -147,6 +110,35 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request body (and GET variables): strict UTF-8, and no text PostgreSQL cannot
+        store. An invalid UTF-8 body was a bare HTTP 500 (json.loads raised UnicodeDecodeError)."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadRequestBody(f"the request body is not valid UTF-8 (byte {exc.start})",
+                                     field=None) from None
+        try:
+            parsed = super().parse_json(data)
+            where = bad_text(parsed)
+        except RecursionError:
+            raise BadRequestBody("the request body nests too deeply", field=None) from None
+        if where is not None:
+            raise BadRequestBody(f"{where} contains the NUL character (U+0000) or a lone "
+                                 "surrogate, which no text may hold", field=where)
+        return parsed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except BadRequestBody as exc:  # raised while reading the body, before any response
+            extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
+            if exc.field:
+                extensions["field"] = exc.field
+            await JSONResponse({"errors": [{"message": str(exc), "extensions": extensions}]},
+                               status_code=400)(scope, receive, send)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 )
 
 from events.actors import Actor
+from schema.input_errors import TagInputErrors
 from schema.query_cost import Budget, refusal
 from schema.settings import Settings
 
@@ -35,7 +36,10 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
     # Validation and parse errors have no original error; ApiError subclasses are deliberate.
-    return original is None or isinstance(original, GraphQLError)
+    # A value the caller wrote that a scalar refused (ValueError) is reported before anything
+    # runs, with no path: the caller's mistake, not an internal one.
+    return (original is None or isinstance(original, GraphQLError)
+            or (error.path is None and isinstance(original, ValueError)))
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -125,6 +129,7 @@ def extensions(settings: Settings) -> list[Any]:
         lambda: ParserCache(maxsize=256),
         lambda: QueryCost(settings),  # after parsing, before validation
         MaskUnexpectedErrors,
+        TagInputErrors,  # after the mask: its on_operation exit runs first
         lambda: GuardedValidationCache(maxsize=256),
     ]
     if not settings.introspection:

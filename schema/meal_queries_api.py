@@ -13,7 +13,8 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from events.errors import DomainError
+from events.errors import DomainError, Problem, ValidationFailed
+from events.meal_commands import amount_problems, headcount_problems, text_problem
 from events.meal_handlers import customer_tier, meal_day
 from events.meal_rules import blocking, evaluate
 from events.meal_state import MealStatus
@@ -22,6 +23,7 @@ from events.policy_handlers import in_force_on
 from schema.common import Connection, connection, decode_cursor, fen
 from schema.context import BadInput, KehuContext, ctx_of
 from schema.meal_types_api import MealFinding, MealRequest, meal_from_row
+from schema.scalars import year_in_range
 
 _OPEN_EXCEPTION = (
     "((policy_exception AND status = 'requested') OR (cost_blocked AND status IN"
@@ -101,9 +103,17 @@ def _filter_sql(f: MealFilter | None) -> tuple[list[str], list[Any]]:
 
 def _cursor(after: str | None) -> list[Any] | None:
     values = decode_cursor(after)
-    if values is not None and (len(values) != 2 or not all(isinstance(v, str) for v in values)):
+    if values is None:
+        return None
+    if len(values) != 2 or not all(isinstance(v, str) for v in values):
         raise BadInput("not a cursor returned by this API", field="after")
-    return values
+    try:  # the first value is the time the page stopped at: a forged one is bad input
+        at = datetime.fromisoformat(values[0])
+    except ValueError:
+        raise BadInput("not a cursor returned by this API", field="after") from None
+    if at.tzinfo is None or not year_in_range(at.year):
+        raise BadInput("not a cursor returned by this API", field="after")
+    return [values[0], values[1]]
 
 
 @strawberry.type
@@ -170,15 +180,23 @@ class MealQueries:
         ctx = ctx_of(info)
         command_ctx = ctx.command_context()
         try:
+            total, drinks = fen(input.total, "total"), fen(input.drinks, "drinks")
+            # The same checks as requestMeal (M3, M7), so a dry run never answers a form that
+            # the request itself would refuse.
+            problems = [p for p in [text_problem("customerId", input.customer_id,
+                                                 required=False, rule="M3")] if p]
+            if input.meal_at.tzinfo is None:
+                problems.append(Problem("mealAt", "M3", "the meal time needs a time zone"))
+            problems += headcount_problems(input.guests, input.accompanying)
+            problems += amount_problems("total", total, "drinks", drinks)
+            if problems:
+                raise ValidationFailed(problems)
             tier = input.customer_tier
             if input.customer_id is not None:
-                tier = await customer_tier(ctx.store, input.customer_id[:200])
+                tier = await customer_tier(ctx.store, input.customer_id)
             if tier is None:
                 raise BadInput("give customerId or customerTier", field="customerId")
             version = await in_force_on(ctx.store, meal_day(command_ctx, input.meal_at))
-            total, drinks = fen(input.total, "total"), fen(input.drinks, "drinks")
-            if not 1 <= input.guests <= 500 or not 0 <= input.accompanying <= 500:
-                raise BadInput("guests 1 to 500, accompanying 0 to 500", field="guests")
             findings = evaluate(
                 version.figures, tier=tier, meal_type=input.meal_type, host=input.host,
                 guests=input.guests, accompanying=input.accompanying, total_fen=total,

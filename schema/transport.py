@@ -27,6 +27,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     _head_timer: asyncio.TimerHandle | None = None
     _refusal: tuple[int, str] | None = None
+    _message_done = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -53,16 +54,31 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._refuse(408, "request head not received in time")
 
     def data_received(self, data: bytes) -> None:
+        room = self.max_head_bytes - self._head_bytes
+        if not self._in_head or len(data) <= room:
+            if self._in_head:
+                self._head_bytes += len(data)
+            super().data_received(data)
+            return
+        # The chunk may hold the end of the head and the start of a body: the parser gets only
+        # the bytes the head may still use; if the head is not complete then, it is too large.
+        self._head_bytes = self.max_head_bytes
+        super().data_received(data[:room])
         if self._in_head:
-            self._head_bytes += len(data)
-            if self._head_bytes > self.max_head_bytes:
-                self._refuse(431, "request head too large")
-                return
-        super().data_received(data)
+            self._refuse(431, "request head too large")
+        elif not self.transport.is_closing() and self.transport.get_protocol() is self:
+            super().data_received(data[room:])
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head, self._header_count = True, 0
+        self._in_head, self._header_count, self._message_done = True, 0, False
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._message_done = True
+        # Answered before its body was read (a 413, say): the next head starts now.
+        if self.cycle is not None and self.cycle.response_complete and not self.pipeline:
+            self._await_head()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
@@ -79,7 +95,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline:
+        # The next head starts once this request's body has been read to its end.
+        if not self.transport.is_closing() and not self.pipeline and self._message_done:
             self._await_head()
 
     def send_400_response(self, msg: str) -> None:
