@@ -15,13 +15,14 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.tools import merge_types
 
-from schema.auth import AuthError, actor_from_header, actor_from_token
+from schema.auth import AuthError, actor_from_header, authenticate
 from schema.context import KehuContext, Services
 from schema.limits import extensions
 from schema.log_api import LogQueries, LogSubscriptions
 from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
 from schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from schema.settings import Settings
+from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching, watch_expiry
 
 # Each domain's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
 # types) and may export ERROR_TYPES; the schema is their merge, composed here in one place.
@@ -100,7 +101,11 @@ def is_request_error(body: Any) -> bool:
             and all("path" not in e for e in body["errors"]))
 
 
+WS_CONTEXT = "kehu.context"
+
+
 class KehuGraphQL(GraphQL[KehuContext, None]):
+    graphql_transport_ws_handler_class = RenewingTransportWSHandler
     def __init__(self, services: Services):
         settings = services.settings
         super().__init__(
@@ -110,6 +115,7 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self._sockets: dict[int, WebSocket] = {}  # context id -> its socket, until init
 
     def parse_json(self, data: str | bytes) -> Any:
         """The request body (and GET variables): strict UTF-8, and no text PostgreSQL cannot
@@ -131,6 +137,14 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         return parsed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            try:
+                await super().__call__(scope, receive, send)
+            finally:  # the socket has ended: stop watching its token
+                context = scope.get(WS_CONTEXT)
+                stop_watching(context)
+                self._sockets.pop(id(context), None)
+            return
         try:
             await super().__call__(scope, receive, send)
         except BadRequestBody as exc:  # raised while reading the body, before any response
@@ -160,8 +174,12 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> KehuContext:
         if isinstance(request, WebSocket):
-            # Authenticated in connection_init (on_ws_connect), not by header.
-            return KehuContext(services=self.services, actor=None)
+            # Authenticated in connection_init (on_ws_connect), not by header; the scope keeps
+            # the context so __call__ can stop its expiry watch when the socket ends.
+            context = KehuContext(services=self.services, actor=None)
+            request.scope[WS_CONTEXT] = context
+            self._sockets[id(context)] = request
+            return context
         try:
             actor = actor_from_header(request.headers.get("authorization"),
                                       self.services.settings)
@@ -173,12 +191,14 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         params = context.connection_params or {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("token")
         try:
-            if isinstance(raw, str) and raw.lower().startswith("bearer "):
-                context.actor = actor_from_header(raw, self.services.settings)
-            elif isinstance(raw, str):
-                context.actor = actor_from_token(raw, self.services.settings)
-            else:
+            token = bearer(raw)
+            if token is None:
                 raise AuthError("connection_init payload needs Authorization: Bearer <token>")
+            context.actor, context.token_expires_at = authenticate(token,
+                                                                   self.services.settings)
         except AuthError as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
+        websocket = self._sockets.pop(id(context), None)
+        if websocket is not None:
+            watch_expiry(context, websocket)
         return await super().on_ws_connect(context)

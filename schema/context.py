@@ -73,6 +73,9 @@ class KehuContext:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket init
     subscriptions: int = 0
+    # WebSocket only: when its token expires, and the task that closes it then (ws_session.py).
+    token_expires_at: float | None = None
+    expiry_task: asyncio.Task[None] | None = None
 
     @property
     def store(self) -> EventStore:

@@ -57,6 +57,7 @@ class Settings:
     max_headers: int = 100
     header_timeout_s: float = 10.0
     keep_alive_timeout_s: int = 5
+    max_token_bytes: int = 8192
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -90,6 +91,7 @@ class Settings:
             max_headers=_int("KEHU_MAX_HEADERS", 100),
             header_timeout_s=_float("KEHU_HEADER_TIMEOUT", 10.0),
             keep_alive_timeout_s=_int("KEHU_KEEP_ALIVE_TIMEOUT", 5),
+            max_token_bytes=_int("KEHU_MAX_TOKEN_BYTES", 8192),
         )
 
 
