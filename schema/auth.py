@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from events.actors import Actor, Role
+from events.shared.actors import Actor, Role
 from schema.settings import Settings
 
 SYMMETRIC = {"HS256", "HS384", "HS512"}

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from events.webhooks.delivery import DeliveryConfig
+
 
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -58,6 +60,9 @@ class Settings:
     header_timeout_s: float = 10.0
     keep_alive_timeout_s: int = 5
     max_token_bytes: int = 8192
+    # `kehu serve --demo`: fill an empty database with the demo world on start.
+    demo: bool = False
+    webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -92,6 +97,13 @@ class Settings:
             header_timeout_s=_float("KEHU_HEADER_TIMEOUT", 10.0),
             keep_alive_timeout_s=_int("KEHU_KEEP_ALIVE_TIMEOUT", 5),
             max_token_bytes=_int("KEHU_MAX_TOKEN_BYTES", 8192),
+            demo=_bool("KEHU_DEMO", False),
+            webhook_delivery=DeliveryConfig(
+                retry_base_s=_float("KEHU_WEBHOOK_RETRY_BASE", 0.5),
+                retry_max_s=_float("KEHU_WEBHOOK_RETRY_MAX", 30.0),
+                timeout_s=_float("KEHU_WEBHOOK_TIMEOUT", 10.0),
+                standby_interval_s=_float("KEHU_WEBHOOK_STANDBY_INTERVAL", 1.0),
+            ),
         )
 
 

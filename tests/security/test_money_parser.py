@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from events.errors import ValidationFailed
-from events.money import MAX_FEN, parse_yuan
+from events.shared.errors import ValidationFailed
+from events.shared.money import MAX_FEN, parse_yuan
 
 
 @pytest.mark.parametrize(("text", "fen"), [

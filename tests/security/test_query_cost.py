@@ -13,7 +13,7 @@ import httpx
 import pytest
 from graphql import get_introspection_query, parse
 
-from events.actors import Role
+from events.shared.actors import Role
 from schema.query_cost import Budget, refusal
 from tests.live import LiveServer, gql, token
 

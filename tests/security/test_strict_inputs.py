@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import LiveServer, gql, token
 
 EVALUATE = """query($input: EvaluateMealInput!) {

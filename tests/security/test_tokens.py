@@ -13,7 +13,7 @@ import jwt
 import pytest
 import websockets
 
-from events.actors import Role
+from events.shared.actors import Role
 from schema.auth import AuthError, authenticate
 from schema.settings import Settings
 from tests.live import TEST_SECRET, LiveServer, Subscriber, connect_ws, gql, token
