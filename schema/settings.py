@@ -60,6 +60,7 @@ class Settings:
     header_timeout_s: float = 10.0
     keep_alive_timeout_s: int = 5
     max_token_bytes: int = 8192
+    max_concurrent_verifications: int = 2
     # `kehu serve --demo`: fill an empty database with the demo world on start.
     demo: bool = False
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
@@ -97,6 +98,7 @@ class Settings:
             header_timeout_s=_float("KEHU_HEADER_TIMEOUT", 10.0),
             keep_alive_timeout_s=_int("KEHU_KEEP_ALIVE_TIMEOUT", 5),
             max_token_bytes=_int("KEHU_MAX_TOKEN_BYTES", 8192),
+            max_concurrent_verifications=_int("KEHU_MAX_VERIFICATIONS", 2),
             demo=_bool("KEHU_DEMO", False),
             webhook_delivery=DeliveryConfig(
                 retry_base_s=_float("KEHU_WEBHOOK_RETRY_BASE", 0.5),

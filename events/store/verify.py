@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from events.store.event_store import EVENT_COLUMNS, row_to_event
 from events.store.hashing import GENESIS_HASH, event_hash
 
 BATCH = 5000
+YIELD_EVERY = 200  # events hashed between yields to the event loop (a few milliseconds)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ async def verify_chain(
                 first = e.position if first is None else first
                 prev_hash, last_seen, expected = e.hash, e.position, e.position + 1
                 checked += 1
+                if checked % YIELD_EVERY == 0:
+                    # Hashing is CPU work: give other requests the loop between small chunks.
+                    await asyncio.sleep(0)
             if progress is not None:
                 progress(checked, end - from_position + 1)
         if expected <= end:

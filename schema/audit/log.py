@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
-from events.store.verify import verify_chain
+from schema.audit.verification import verify_for_request
 from schema.context import ctx_of, require_reader
 
 # Who may read the whole log: the people who supervise, audit or integrate.
@@ -100,8 +100,7 @@ class LogQueries:
         to_position: Annotated[int | None, strawberry.argument(name="to")] = None,
     ) -> AuditLogReport:
         require_reader(info, *LOG_READERS)
-        r = await verify_chain(ctx_of(info).pool, from_position=from_position,
-                               to_position=to_position)
+        r = await verify_for_request(ctx_of(info), from_position, to_position)
         return AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
                               last_position=r.last_position, bad_position=r.bad_position,
                               reason=r.reason)
