@@ -32,6 +32,7 @@ from projections import registry
 from projections.runner import run_forever
 from schema.app import KehuGraphQL
 from schema.bootstrap import on_start
+from schema.budgets import Budgets, Ledger
 from schema.context import Services
 from schema.http import BodyLimit, healthz, readyz
 from schema.reports import exports
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await on_start(services)
             runners = start_runners(services) if settings.run_projections else []
             app.state.services = services
-            app.state.graphql = KehuGraphQL(services)
+            app.state.graphql = KehuGraphQL(services, ledger)
             try:
                 yield
             finally:
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     task.cancel()
                 await asyncio.gather(*runners, return_exceptions=True)
 
+    ledger = Ledger()  # per-principal and total budgets (schema/budgets.py)
     endpoint = GraphQLEndpoint()
     app = Starlette(
         routes=[
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(Budgets, settings=settings, ledger=ledger)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

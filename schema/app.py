@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 from schema.audit import api as audit_api
 from schema.audit.log import LogQueries, LogSubscriptions
 from schema.auth import AuthError, actor_from_header, authenticate
+from schema.budgets import Ledger
 from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
 from schema.limits import extensions
@@ -96,7 +97,7 @@ WS_CONTEXT = "kehu.context"
 
 class KehuGraphQL(GraphQL[KehuContext, None]):
     graphql_transport_ws_handler_class = RenewingTransportWSHandler
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, ledger: Ledger | None = None):
         settings = services.settings
         super().__init__(
             build_schema(settings),
@@ -105,6 +106,7 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self.ledger = ledger  # budgets shared with the HTTP middleware (schema/budgets.py)
         self._sockets: dict[int, WebSocket] = {}  # context id -> its socket, until init
 
     def parse_json(self, data: str | bytes) -> Any:
