@@ -4,7 +4,7 @@ subscriptions per user; another user is not affected."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 import httpx
 import pytest
@@ -35,17 +35,17 @@ def test_the_bucket_refills_at_the_rate() -> None:
 async def test_over_the_rate_a_user_gets_429_with_retry_after(tight_server: LiveServer) -> None:
     query = {"query": "{ policies { version } }"}
     async with httpx.AsyncClient(timeout=10) as client:
-        def post(user: str) -> object:
+        def post(user: str) -> Awaitable[httpx.Response]:
             return client.post(tight_server.url + "/graphql", json=query, headers={
                 "authorization": "Bearer " + token(user, Role.MANAGER)})
         answers = [await post("hasty") for _ in range(8)]
         other = await post("patient")
         health = await client.get(tight_server.url + "/healthz")
-    refused = [a for a in answers if a.status_code == 429]  # type: ignore[attr-defined]
-    assert refused, [a.status_code for a in answers]  # type: ignore[attr-defined]
+    refused = [a for a in answers if a.status_code == 429]
+    assert refused, [a.status_code for a in answers]
     assert int(refused[0].headers["retry-after"]) >= 1
     assert refused[0].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-    assert other.status_code == 200 and health.status_code == 200  # type: ignore[attr-defined]
+    assert other.status_code == 200 and health.status_code == 200
 
 
 async def _open(server: LiveServer, user: str) -> tuple[object, Subscriber, dict[str, object]]:
