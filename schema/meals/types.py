@@ -22,6 +22,7 @@ from events.store.envelope import StoredEvent
 from schema.common import yuan
 from schema.context import ctx_of
 from schema.errors import MutationError, register_error
+from schema.loaders import stream_loader
 
 # The domain's own enums are the GraphQL enums: one vocabulary from events to the API.
 strawberry.enum(MealType, description="The standard of a meal (M3/M5).")
@@ -133,7 +134,8 @@ class MealRequest:
     @strawberry.field(description="Every event of this meal in order, with who, when and the "
                       "rule-book version: what an auditor replays.")
     async def history(self, info: Info[Any, Any]) -> list[MealHistoryEntry]:
-        events = await ctx_of(info).store.read_stream(meals.stream_id(str(self.id)))
+        # One query for all the meals of the page (schema/loaders.py), not one per meal.
+        events = await stream_loader(ctx_of(info)).load(meals.stream_id(str(self.id)))
         return [MealHistoryEntry.of(e) for e in events]
 
 
