@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -33,7 +34,7 @@ from tests.live import LiveServer, connect_ws, token
 
 NORMAL = "{ events(first: 20) { position streamId type } }"
 FOLLOW = "subscription { events(after: 0) { position } }"
-Attack = Callable[[LiveServer, float], Awaitable[None]]
+Attack = Callable[[Any, float], Awaitable[None]]
 
 
 def rss_kb(server: LiveServer) -> int:
@@ -61,7 +62,7 @@ async def normal_user(server: LiveServer, until: float, errors: list[str]) -> li
     return latencies
 
 
-async def _post_loop(server: LiveServer, until: float, query: str, user: str,
+async def _post_loop(server: Any, until: float, query: str, user: str,
                      role: Role = Role.MANAGER) -> None:
     auth = {"authorization": "Bearer " + token(user, role)}
     async with httpx.AsyncClient(timeout=30) as client:
@@ -79,30 +80,30 @@ def _fan_out() -> str:
     return "query OPNAME { ...F0 }\n" + body + "fragment F25 on Query { __typename }\n"
 
 
-async def fan_out(server: LiveServer, until: float) -> None:
+async def fan_out(server: Any, until: float) -> None:
     await asyncio.gather(*(_post_loop(server, until, _fan_out(), "attacker") for _ in range(4)))
 
 
-async def at_least_flood(server: LiveServer, until: float) -> None:
+async def at_least_flood(server: Any, until: float) -> None:
     fields = " ".join(f"a{i}: products(atLeast: 2147483647) {{ code }}" for i in range(30))
     await asyncio.gather(*(_post_loop(server, until, f"query OPNAME {{ {fields} }}",
                                       "attacker") for _ in range(4)))
 
 
-async def history_pages(server: LiveServer, until: float) -> None:
+async def history_pages(server: Any, until: float) -> None:
     page = "mealRequests(first: 100) { edges { node { id history { type } } } }"
     fields = " ".join(f"a{i}: {page}" for i in range(30))
     await asyncio.gather(*(_post_loop(server, until, f"query OPNAME {{ {fields} }}",
                                       "attacker") for _ in range(4)))
 
 
-async def verification_loop(server: LiveServer, until: float) -> None:
+async def verification_loop(server: Any, until: float) -> None:
     fields = " ".join(f"v{i}: verifyAuditLog {{ ok }}" for i in range(10))
     await asyncio.gather(*(_post_loop(server, until, f"query OPNAME {{ {fields} }}",
                                       "attacker", Role.AUDITOR) for _ in range(4)))
 
 
-async def _sockets(server: LiveServer, until: float, sockets: int, per_socket: int,
+async def _sockets(server: Any, until: float, sockets: int, per_socket: int,
                    read: bool) -> None:
     auth = "Bearer " + token("integration-attacker", Role.INTEGRATION)
 
@@ -124,15 +125,15 @@ async def _sockets(server: LiveServer, until: float, sockets: int, per_socket: i
     await asyncio.gather(*(one() for _ in range(sockets)))
 
 
-async def subscriptions_500(server: LiveServer, until: float) -> None:
+async def subscriptions_500(server: Any, until: float) -> None:
     await _sockets(server, until, sockets=25, per_socket=20, read=True)
 
 
-async def non_reading_sockets(server: LiveServer, until: float) -> None:
+async def non_reading_sockets(server: Any, until: float) -> None:
     await _sockets(server, until, sockets=20, per_socket=5, read=False)
 
 
-async def _raw(server: LiveServer, until: float, payload: bytes, slow: bool) -> None:
+async def _raw(server: Any, until: float, payload: bytes, slow: bool) -> None:
     url = urlparse(server.url)
     while time.monotonic() < until:
         with contextlib.suppress(OSError, TimeoutError):
@@ -148,12 +149,12 @@ async def _raw(server: LiveServer, until: float, payload: bytes, slow: bool) -> 
                 writer.close()
 
 
-async def huge_headers(server: LiveServer, until: float) -> None:
+async def huge_headers(server: Any, until: float) -> None:
     payload = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\n"
     await asyncio.gather(*(_raw(server, until, payload, slow=False) for _ in range(4)))
 
 
-async def slow_headers(server: LiveServer, until: float) -> None:
+async def slow_headers(server: Any, until: float) -> None:
     payload = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
     await asyncio.gather(*(_raw(server, until, payload, slow=True) for _ in range(300)))
 
@@ -175,7 +176,38 @@ def _p(latencies: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-async def _round(server: LiveServer, seconds: float, attack: Attack | None
+async def _attacker_process(server: LiveServer, name: str, seconds: float) -> None:
+    """The attacker runs in a process of its own, so its client work does not slow the normal
+    user's client (both share the machine with the server, as on a real 2-core host)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "conformance.hostile", "--attack", name, "--url", server.url,
+        "--seconds", str(seconds), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await asyncio.wait_for(process.wait(), seconds + 20)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@dataclass
+class Remote:
+    """Where the attacker sends: the server's address only."""
+
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/graphql"
+
+
+def attack_main(name: str, url: str, seconds: float) -> None:
+    until = time.monotonic() + seconds
+    with contextlib.suppress(Exception):
+        asyncio.run(asyncio.wait_for(ATTACKS[name](Remote(url), until), seconds + 15))
+
+
+async def _round(server: LiveServer, seconds: float, attack: str | None
                  ) -> tuple[list[float], list[str], int]:
     errors: list[str] = []
     until = time.monotonic() + seconds
@@ -189,26 +221,39 @@ async def _round(server: LiveServer, seconds: float, attack: Attack | None
 
     jobs: list[Awaitable[Any]] = [sample()]
     if attack is not None:
-        jobs.append(asyncio.wait_for(attack(server, until), seconds + 15))
+        jobs.append(_attacker_process(server, attack, seconds))
     results = await asyncio.gather(normal_user(server, until, errors), *jobs,
                                    return_exceptions=True)
     latencies = results[0] if isinstance(results[0], list) else []
     return latencies, errors, peak
 
 
+async def _caught_up(server: LiveServer, position: int) -> None:
+    """Measure nothing while the projections still work through the seeded events."""
+    auth = {"authorization": "Bearer " + token("normal-user", Role.MANAGER)}
+    query = {"query": f"{{ policies(atLeast: {position}) {{ version }} }}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(30):
+            response = await client.post(server.url + "/graphql", headers=auth, json=query)
+            if "errors" not in response.json():
+                return
+
+
 async def run(server: LiveServer, dsn: str, seconds: float) -> list[dict[str, Any]]:
     pool = await create_pool(dsn, min_size=1, max_size=2)
     try:
-        await append_probes(EventStore(pool), 2000)  # something to catch up on and verify
+        written = await append_probes(EventStore(pool), 2000)  # to catch up on and verify
     finally:
         await pool.close()
+    await _caught_up(server, written.last_position)
+    await _round(server, 1, None)  # warm-up, not counted
     idle = rss_kb(server)
     alone, errors, peak = await _round(server, seconds, None)
     rows: list[dict[str, Any]] = [{
         "attack": "none (alone)", "p50": _p(alone, 0.5), "p99": _p(alone, 0.99),
         "requests": len(alone), "errors": len(errors), "rss_ratio": peak / idle}]
-    for name, attack in ATTACKS.items():
-        latencies, errors, peak = await _round(server, seconds, attack)
+    for name in ATTACKS:
+        latencies, errors, peak = await _round(server, seconds, name)
         rows.append({"attack": name, "p50": _p(latencies, 0.5), "p99": _p(latencies, 0.99),
                      "requests": len(latencies), "errors": len(errors),
                      "rss_ratio": peak / idle, "first_error": errors[0] if errors else ""})
@@ -239,7 +284,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--attack", choices=list(ATTACKS), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.attack:  # the attacker's own process (see _attacker_process)
+        attack_main(args.attack, args.url, args.seconds)
+        return 0
     with kehu_server() as (server, dsn):
         rows = asyncio.run(run(server, dsn, args.seconds))
         alive = server.process.poll() is None

@@ -33,6 +33,32 @@ class CatchUpGate:
         self._changed = asyncio.Event()
         self._waiting = 0
         self._poller: asyncio.Task[None] | None = None
+        self._flight: asyncio.Task[None] | None = None
+        self._flight_started = 0.0
+
+    async def _fresh(self, since: float) -> None:
+        """Figures read by a query that started at or after `since` (a write the caller saw
+        committed is then included). Concurrent callers share one query in flight."""
+        loop = asyncio.get_running_loop()
+        while True:
+            flight = self._flight
+            if flight is None:
+                self._flight_started = loop.time()
+                flight = self._flight = asyncio.create_task(self._refresh())
+                try:
+                    await asyncio.shield(flight)
+                finally:
+                    if self._flight is flight:
+                        self._flight = None
+                return
+            joined = self._flight_started >= since
+            with contextlib.suppress(Exception):
+                await asyncio.shield(flight)
+            if joined:
+                failure = None if flight.cancelled() else flight.exception()
+                if failure is not None:
+                    raise failure
+                return
 
     async def _refresh(self) -> None:
         async with self.pool.acquire() as conn:  # held for two small reads, then released
@@ -50,7 +76,7 @@ class CatchUpGate:
     async def _poll(self) -> None:
         while self._waiting > 0:
             with contextlib.suppress(Exception):  # a failed round is retried, not fatal
-                await self._refresh()
+                await self._fresh(asyncio.get_running_loop().time())
             await asyncio.sleep(POLL_S)
         self._poller = None
 
@@ -58,11 +84,12 @@ class CatchUpGate:
         """True once every projection has applied `position`; False after `timeout`."""
         if position <= self.reached:
             return True
-        await self._refresh()
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
+        await self._fresh(arrived)
         if position > self.head:
             raise BeyondHead(position, self.head)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = arrived + timeout
         self._waiting += 1
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll())
