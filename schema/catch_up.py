@@ -42,7 +42,9 @@ class CatchUpGate:
         loop = asyncio.get_running_loop()
         while True:
             flight = self._flight
-            if flight is None:
+            # A finished flight may not be cleared yet: awaiting it would not yield, so this
+            # loop would spin; start a new one instead.
+            if flight is None or flight.done():
                 self._flight_started = loop.time()
                 flight = self._flight = asyncio.create_task(self._refresh())
                 try:

@@ -74,3 +74,17 @@ async def test_verify_audit_log_runs_once_per_request_and_health_answers(
     assert "errors" not in body, body
     reports = list(body["data"].values())
     assert all(r == reports[0] for r in reports) and reports[0]["ok"] is True
+
+
+async def test_many_concurrent_waiters_share_refreshes_without_spinning(
+        dsn: str, store: EventStore) -> None:
+    written = await append_things(store, random_id("thing-"), 0, 1)
+    small = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        gate = CatchUpGate(small, [random_id("never-ran-")])
+        beyond = [gate.wait(written.last_position + 10**9, 1) for _ in range(50)]
+        results = await asyncio.wait_for(
+            asyncio.gather(*beyond, return_exceptions=True), 10)
+        assert all(type(r).__name__ == "BeyondHead" for r in results), results
+    finally:
+        await small.close()
