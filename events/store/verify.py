@@ -12,8 +12,8 @@ from events.store.codec import to_data
 from events.store.event_store import EVENT_COLUMNS, row_to_event
 from events.store.hashing import GENESIS_HASH, event_hash
 
-BATCH = 5000
-YIELD_EVERY = 200  # events hashed between yields to the event loop (a few milliseconds)
+BATCH = 1000  # rows decoded per fetch: a fetch is one step the loop cannot interleave
+YIELD_EVERY = 100  # events hashed between yields to the event loop (about a millisecond)
 
 
 @dataclass(frozen=True)
