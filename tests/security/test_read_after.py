@@ -9,17 +9,17 @@ import time
 import asyncpg
 import httpx
 
+from conformance.probe import append_probes
 from events.shared.actors import Role
 from events.store.event_store import EventStore
 from schema.catch_up import CatchUpGate
-from tests.audit.test_subscriptions import append_things
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
 
 
 async def test_waiters_hold_no_connection_and_wake_when_projections_catch_up(
         dsn: str, store: EventStore) -> None:
-    written = await append_things(store, random_id("thing-"), 0, 1)
+    written = await append_probes(store, 1)
     small = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
     try:
         name = random_id("test-projection-")
@@ -78,7 +78,7 @@ async def test_verify_audit_log_runs_once_per_request_and_health_answers(
 
 async def test_many_concurrent_waiters_share_refreshes_without_spinning(
         dsn: str, store: EventStore) -> None:
-    written = await append_things(store, random_id("thing-"), 0, 1)
+    written = await append_probes(store, 1)
     small = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         gate = CatchUpGate(small, [random_id("never-ran-")])
