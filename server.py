@@ -35,6 +35,7 @@ from projections import registry
 from projections.runner import run_forever
 from schema.app import KehuGraphQL
 from schema.bootstrap import on_start
+from schema.budgets import Budgets, Ledger
 from schema.context import Services
 from schema.http import BodyLimit, healthz, readyz
 from schema.reports import exports
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await on_start(services)
             runners = start_runners(services) if settings.run_projections else []
             app.state.services = services
-            app.state.graphql = KehuGraphQL(services)
+            app.state.graphql = KehuGraphQL(services, ledger)
             try:
                 yield
             finally:
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     task.cancel()
                 await asyncio.gather(*runners, return_exceptions=True)
 
+    ledger = Ledger()  # per-principal and total budgets (schema/budgets.py)
     endpoint = GraphQLEndpoint()
     app = Starlette(
         routes=[
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(Budgets, settings=settings, ledger=ledger)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
@@ -154,8 +157,10 @@ def _serve(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     if args.demo:
         settings = dataclasses.replace(settings, demo=True)
+    from schema.transport import uvicorn_options
+
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                ws="websockets-sansio", lifespan="on")
+                lifespan="on", **uvicorn_options(settings))
 
 
 async def _migrate() -> None:

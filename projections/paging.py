@@ -19,14 +19,34 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
 
 
+# Cursors this API writes are a few short values; anything longer or shaped otherwise is forged.
+MAX_CURSOR_CHARS = 1000
+
+
+def _cursor_part(value: Any) -> bool:
+    """A value this API puts in cursors: text PostgreSQL can hold, or a bigint-sized integer."""
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value < 2**63
+    return (isinstance(value, str) and len(value) <= 500 and "\x00" not in value
+            and not any("\ud800" <= c <= "\udfff" for c in value))
+
+
 def decode_cursor(cursor: str | None, field: str = "after") -> list[Any] | None:
+    """A flat list of the values encode_cursor wrote; a forged cursor (nested lists, NUL, a
+    lone surrogate, floats, negative numbers, huge text) is refused naming the field."""
     if cursor is None:
         return None
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("too long")
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnicodeError, RecursionError):
         raise QueryRefused("not a cursor returned by this API", field=field) from None
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not all(_cursor_part(v) for v in values):
         raise QueryRefused("not a cursor returned by this API", field=field)
     return values
 

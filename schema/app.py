@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.audit import api as audit_api
 from schema.audit.log import LogQueries, LogSubscriptions
-from schema.auth import AuthError, actor_from_header, actor_from_token
+from schema.auth import AuthError, actor_from_header, authenticate
+from schema.budgets import Ledger
 from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
 from schema.limits import extensions
 from schema.meals import api as meals_api
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
+from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
 from schema.sales import api as sales_api
+from schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from schema.settings import Settings
 from schema.visits import api as visits_api
 from schema.webhooks import api as webhooks_api
+from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching, watch_expiry
 
 # Each context's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
 # types); the schema is their merge, composed here in one place.
@@ -45,44 +47,6 @@ def _parts(attribute: str, base: list[type]) -> list[type]:
     return parts
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class _NulLiterals(Visitor):
-    found = False
-
-    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-        self.found = self.found or "\x00" in node.value
-
-
-def _document_has_nul(document: DocumentNode | None) -> bool:
-    finder = _NulLiterals()
-    if document is not None:
-        visit(document, finder)
-    return finder.found
-
-
-class RefuseNulCharacters(SchemaExtension):
-    """PostgreSQL text and jsonb cannot store U+0000, so no valid input contains it. Refused here,
-    before any resolver, it is bad input; let through, it fails deep in SQL as an internal error
-    (found by the schemathesis fuzz in tests/conformance)."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if _has_nul(ctx.variables) or _document_has_nul(ctx.graphql_document):
-            error = GraphQLError("text may not contain the NUL character (U+0000)",
-                                 extensions={"code": "BAD_USER_INPUT"})
-            ctx.result = ExecutionResult(data=None, errors=[error])  # skips execution
-        yield
-
-
 def build_schema(settings: Settings) -> strawberry.Schema:
     queries = _parts("QUERIES", [LogQueries])
     mutations = _parts("MUTATIONS", [])
@@ -92,6 +56,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
         extensions=[*extensions(settings), RefuseNulCharacters],
+        scalar_overrides=SCALAR_OVERRIDES,  # dates within one documented range (issue 13)
     )
 
 
@@ -127,8 +92,12 @@ def is_request_error(body: Any) -> bool:
             and all("path" not in e for e in body["errors"]))
 
 
+WS_CONTEXT = "kehu.context"
+
+
 class KehuGraphQL(GraphQL[KehuContext, None]):
-    def __init__(self, services: Services):
+    graphql_transport_ws_handler_class = RenewingTransportWSHandler
+    def __init__(self, services: Services, ledger: Ledger | None = None):
         settings = services.settings
         super().__init__(
             build_schema(settings),
@@ -137,6 +106,45 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self.ledger = ledger  # budgets shared with the HTTP middleware (schema/budgets.py)
+        self._sockets: dict[int, WebSocket] = {}  # context id -> its socket, until init
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request body (and GET variables): strict UTF-8, and no text PostgreSQL cannot
+        store. An invalid UTF-8 body was a bare HTTP 500 (json.loads raised UnicodeDecodeError)."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadRequestBody(f"the request body is not valid UTF-8 (byte {exc.start})",
+                                     field=None) from None
+        try:
+            parsed = super().parse_json(data)
+            where = bad_text(parsed)
+        except RecursionError:
+            raise BadRequestBody("the request body nests too deeply", field=None) from None
+        if where is not None:
+            raise BadRequestBody(f"{where} contains the NUL character (U+0000) or a lone "
+                                 "surrogate, which no text may hold", field=where)
+        return parsed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            try:
+                await super().__call__(scope, receive, send)
+            finally:  # the socket has ended: stop watching its token
+                context = scope.get(WS_CONTEXT)
+                stop_watching(context)
+                self._sockets.pop(id(context), None)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        except BadRequestBody as exc:  # raised while reading the body, before any response
+            extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
+            if exc.field:
+                extensions["field"] = exc.field
+            await JSONResponse({"errors": [{"message": str(exc), "extensions": extensions}]},
+                               status_code=400)(scope, receive, send)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)
@@ -158,8 +166,12 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> KehuContext:
         if isinstance(request, WebSocket):
-            # Authenticated in connection_init (on_ws_connect), not by header.
-            return KehuContext(services=self.services, actor=None)
+            # Authenticated in connection_init (on_ws_connect), not by header; the scope keeps
+            # the context so __call__ can stop its expiry watch when the socket ends.
+            context = KehuContext(services=self.services, actor=None)
+            request.scope[WS_CONTEXT] = context
+            self._sockets[id(context)] = request
+            return context
         try:
             actor = actor_from_header(request.headers.get("authorization"),
                                       self.services.settings)
@@ -171,12 +183,14 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         params = context.connection_params or {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("token")
         try:
-            if isinstance(raw, str) and raw.lower().startswith("bearer "):
-                context.actor = actor_from_header(raw, self.services.settings)
-            elif isinstance(raw, str):
-                context.actor = actor_from_token(raw, self.services.settings)
-            else:
+            token = bearer(raw)
+            if token is None:
                 raise AuthError("connection_init payload needs Authorization: Bearer <token>")
+            context.actor, context.token_expires_at = authenticate(token,
+                                                                   self.services.settings)
         except AuthError as exc:
             raise ConnectionRejectionError({"message": str(exc)}) from None
+        websocket = self._sockets.pop(id(context), None)
+        if websocket is not None:
+            watch_expiry(context, websocket)
         return await super().on_ws_connect(context)

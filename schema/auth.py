@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from typing import Any
 
 import jwt
 
@@ -24,7 +26,31 @@ def _verification_key(settings: Settings) -> str:
     return settings.jwt_public_key
 
 
-def actor_from_token(token: str, settings: Settings) -> Actor:
+# A user id names one person everywhere (events, ownership): it is refused, never cut, when it
+# is too long (cutting made two users sharing a 100-character prefix one person).
+MAX_SUB_CHARS = 200
+MAX_NAME_CHARS = 200
+# Control characters, U+0000 above all, cannot be stored and name nobody.
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _text_claim(claims: dict[str, Any], key: str, limit: int, *, required: bool) -> str | None:
+    value = claims.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise AuthError(f"invalid token: '{key}' must be a non-empty string")
+    if len(value) > limit:
+        raise AuthError(f"invalid token: '{key}' is longer than {limit} characters")
+    if _CONTROL.search(value):
+        raise AuthError(f"invalid token: '{key}' contains control characters")
+    return value
+
+
+def authenticate(token: str, settings: Settings) -> tuple[Actor, float]:
+    """The actor a token names and when the token expires (seconds since the epoch)."""
+    if len(token) > settings.max_token_bytes:
+        raise AuthError(f"invalid token: longer than {settings.max_token_bytes} bytes")
     try:
         # Exactly one algorithm is accepted: a token signed otherwise (or "none") is forged.
         claims = jwt.decode(
@@ -37,12 +63,18 @@ def actor_from_token(token: str, settings: Settings) -> Actor:
         raise AuthError("token expired") from None
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"invalid token: {exc}") from None
+    sub = _text_claim(claims, "sub", MAX_SUB_CHARS, required=True)
+    name = _text_claim(claims, "name", MAX_NAME_CHARS, required=False)
     try:
         role = Role(claims["role"])
-    except ValueError:
-        raise AuthError(f"unknown role {claims['role']!r}") from None
-    name = str(claims.get("name") or claims["sub"])
-    return Actor(user_id=str(claims["sub"])[:100], name=name[:100], role=role)
+    except (ValueError, TypeError):
+        raise AuthError("invalid token: unknown role") from None
+    assert sub is not None
+    return Actor(user_id=sub, name=name or sub, role=role), float(claims["exp"])
+
+
+def actor_from_token(token: str, settings: Settings) -> Actor:
+    return authenticate(token, settings)[0]
 
 
 def actor_from_header(value: str | None, settings: Settings) -> Actor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,8 +16,8 @@ from events.shared.actors import Actor
 from events.shared.context import Context
 from events.store.event_store import EventStore
 from events.store.notifications import Notifier
-from projections.runner import wait_for_position
 from schema.auth import AuthError
+from schema.catch_up import BeyondHead, CatchUpGate
 from schema.settings import Settings
 
 
@@ -28,6 +29,7 @@ class Services:
     store: EventStore
     notifier: Notifier
     projection_names: list[str] = field(default_factory=list)
+    catch_up: CatchUpGate | None = None  # made on first use (schema/catch_up.py)
 
 
 class ApiError(GraphQLError):
@@ -70,6 +72,15 @@ class KehuContext:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket init
     subscriptions: int = 0
+    # WebSocket only: when its token expires, and the task that closes it then (ws_session.py).
+    token_expires_at: float | None = None
+    expiry_task: asyncio.Task[None] | None = None
+    # Read-your-writes, once per request (read_after).
+    _read_up_to: int = 0
+    _read_failed_at: int | None = None
+    _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Work the fields of one request share (one verifyAuditLog whatever its aliases).
+    per_request: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> EventStore:
@@ -114,13 +125,30 @@ class KehuContext:
         return first
 
     async def read_after(self, at_least: int | None) -> None:
-        """Read-your-writes: wait (bounded) until the projections include `at_least`."""
-        if at_least is None or at_least <= 0:
+        """Read-your-writes: wait (bounded) until the projections include `at_least`. Once per
+        request: fields of one request share one wait (and one refusal), and no wait holds a
+        pool connection; a position beyond the log's head is refused at once."""
+        if at_least is None or at_least <= self._read_up_to:
             return
-        ok = await wait_for_position(self.pool, self.services.projection_names, at_least,
-                                     self.settings.read_your_writes_timeout_s)
-        if not ok:
-            raise ReadNotCaughtUp(f"projections have not reached position {at_least} yet")
+        async with self._read_lock:
+            if at_least <= self._read_up_to:
+                return
+            if self._read_failed_at is not None and at_least >= self._read_failed_at:
+                raise ReadNotCaughtUp(f"projections have not reached position {at_least} yet")
+            services = self.services
+            if services.catch_up is None:
+                services.catch_up = CatchUpGate(self.pool, services.projection_names)
+            try:
+                ok = await services.catch_up.wait(at_least,
+                                                  self.settings.read_your_writes_timeout_s)
+            except BeyondHead as exc:
+                self._read_failed_at = at_least
+                raise BadInput(f"atLeast {at_least} is beyond the log's head ({exc.head})",
+                               field="atLeast") from None
+            if not ok:
+                self._read_failed_at = at_least
+                raise ReadNotCaughtUp(f"projections have not reached position {at_least} yet")
+            self._read_up_to = at_least
 
 
 def ctx_of(info: Info[Any, Any]) -> KehuContext:

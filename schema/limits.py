@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    ValidationRule,
-)
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 
+from events.shared.actors import Actor
 from projections.errors import QueryRefused
+from schema.input_errors import TagInputErrors
+from schema.query_cost import Budget, refusal
 from schema.settings import Settings
 
 log = logging.getLogger("kehu.api")
@@ -42,7 +37,10 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
     # Validation and parse errors have no original error; ApiError subclasses are deliberate.
-    return original is None or isinstance(original, GraphQLError)
+    # A value the caller wrote that a scalar refused (ValueError) is reported before anything
+    # runs, with no path: the caller's mistake, not an internal one.
+    return (original is None or isinstance(original, GraphQLError)
+            or (error.path is None and isinstance(original, ValueError)))
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -83,52 +81,65 @@ class MaskUnexpectedErrors(MaskErrors):
 MAX_INTROSPECTION_DEPTH = 15
 
 
-def _depth(node: Any, fragments: dict[str, Any], seen: frozenset[str]) -> int:
-    selection_set = getattr(node, "selection_set", None)
-    if selection_set is None:
-        return 0
-    deepest = 0
-    for child in selection_set.selections:
-        if isinstance(child, FragmentSpreadNode):
-            name = child.name.value
-            if name in seen or name not in fragments:
-                continue  # cycles are refused by the standard rules anyway
-            deepest = max(deepest, _depth(fragments[name], fragments, seen | {name}))
-        elif isinstance(child, InlineFragmentNode):
-            deepest = max(deepest, _depth(child, fragments, seen))
-        else:
-            deepest = max(deepest, 1 + _depth(child, fragments, seen))
-    return deepest
+def budget_for(settings: Settings, actor: Actor | None) -> Budget:
+    """Anonymous callers can only read the schema, so they get the smallest budget."""
+    return Budget(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases if actor else min(settings.max_aliases, 5),
+        max_cost=settings.max_cost if actor else settings.max_cost_anonymous,
+        max_repeats=settings.max_repeated_fields,
+        introspection_depth=MAX_INTROSPECTION_DEPTH,
+    )
 
 
-def introspection_depth_rule(limit: int) -> type[ValidationRule]:
-    """strawberry's depth limiter skips introspection fields; this bounds them too."""
+class QueryCost(SchemaExtension):
+    """Depth, aliases, repeats and cost, measured once the document is parsed and before it is
+    validated or executed, in one pass that reads each fragment once (schema/query_cost.py).
+    It runs per request, not per document, because the budget depends on the caller and `first`
+    may come from variables; a refused request never reaches validation."""
 
-    class IntrospectionDepth(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            document = self.context.document
-            fragments = {d.name.value: d for d in document.definitions
-                         if isinstance(d, FragmentDefinitionNode)}
-            for field in node.selection_set.selections:
-                introspective = isinstance(field, FieldNode) and field.name.value.startswith("__")
-                if introspective and 1 + _depth(field, fragments, frozenset()) > limit:
-                    self.report_error(GraphQLError(
-                        f"introspection query exceeds the maximum depth of {limit}", field,
-                    ))
+    def __init__(self, settings: Settings):
+        self.settings = settings
 
-    return IntrospectionDepth
+    def on_parse(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        if ctx.graphql_document is None or ctx.pre_execution_errors:
+            return
+        actor = getattr(ctx.context, "actor", None)
+        variables = ctx.variables if isinstance(ctx.variables, dict) else None
+        over = refusal(ctx.graphql_document, variables, self.settings.max_page_size,
+                       budget_for(self.settings, actor))
+        if over is not None:
+            figures = over.figures
+            ctx.pre_execution_errors = [GraphQLError(over.message, extensions={
+                "code": "QUERY_TOO_COMPLEX", "limit": over.limit, "depth": figures.depth,
+                "aliases": figures.aliases, "cost": figures.cost, "repeats": figures.repeats,
+            })]
+
+
+class GuardedValidationCache(ValidationCache):
+    """strawberry's cache validates even when an earlier step refused the request; this one
+    leaves a refused request alone, so a refused bomb never reaches the standard rules."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
+        yield from super().on_validate()
 
 
 def extensions(settings: Settings) -> list[Any]:
+    # Factories, not instances: strawberry builds one extension per request from each.
+    # ParserCache and ValidationCache keep their caches at module level, shared by all requests.
     chosen: list[Any] = [
-        QueryDepthLimiter(max_depth=settings.max_depth),
-        AddValidationRules([introspection_depth_rule(MAX_INTROSPECTION_DEPTH)]),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaskUnexpectedErrors,  # a class: one instance per operation, no shared state
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         # Dashboards send the same few documents over and over: parse and validate once.
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
+        lambda: ParserCache(maxsize=256),
+        lambda: QueryCost(settings),  # after parsing, before validation
+        MaskUnexpectedErrors,
+        TagInputErrors,  # after the mask: its on_operation exit runs first
+        lambda: GuardedValidationCache(maxsize=256),
     ]
     if not settings.introspection:
         chosen.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))

@@ -50,6 +50,27 @@ class Settings:
     poll_interval_s: float = 1.0
     run_projections: bool = True
     db_role: str = "kehu_app"
+    # Query cost budgets (issue 13; README "Limits and budgets"): each field costs 1, times the
+    # page size `first` of the lists around it; anonymous callers only read the schema.
+    max_cost: int = 10_000
+    max_cost_anonymous: int = 500
+    max_repeated_fields: int = 20
+    # Transport limits (issue 13; schema/transport.py, README "Limits and budgets").
+    max_header_bytes: int = 64 * 1024
+    max_headers: int = 100
+    header_timeout_s: float = 10.0
+    keep_alive_timeout_s: int = 5
+    max_token_bytes: int = 8192
+    max_concurrent_verifications: int = 2
+    # Budgets per principal and in total (issue 13; schema/budgets.py, README).
+    max_concurrent_per_user: int = 16
+    max_concurrent_requests: int = 128
+    rate_per_user: float = 100.0
+    rate_burst: int = 200
+    max_websockets: int = 1000
+    max_websockets_per_user: int = 20
+    max_subscriptions_per_user: int = 100
+    ws_send_timeout_s: float = 10.0
     # `kehu serve --demo`: fill an empty database with the demo world on start.
     demo: bool = False
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
@@ -81,6 +102,23 @@ class Settings:
             poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
             db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
+            max_cost=_int("KEHU_MAX_COST", 10_000),
+            max_cost_anonymous=_int("KEHU_MAX_COST_ANONYMOUS", 500),
+            max_repeated_fields=_int("KEHU_MAX_REPEATED_FIELDS", 20),
+            max_header_bytes=_int("KEHU_MAX_HEADER_BYTES", 64 * 1024),
+            max_headers=_int("KEHU_MAX_HEADERS", 100),
+            header_timeout_s=_float("KEHU_HEADER_TIMEOUT", 10.0),
+            keep_alive_timeout_s=_int("KEHU_KEEP_ALIVE_TIMEOUT", 5),
+            max_token_bytes=_int("KEHU_MAX_TOKEN_BYTES", 8192),
+            max_concurrent_verifications=_int("KEHU_MAX_VERIFICATIONS", 2),
+            max_concurrent_per_user=_int("KEHU_MAX_CONCURRENT_PER_USER", 16),
+            max_concurrent_requests=_int("KEHU_MAX_CONCURRENT_REQUESTS", 128),
+            rate_per_user=_float("KEHU_RATE_PER_USER", 100.0),
+            rate_burst=_int("KEHU_RATE_BURST", 200),
+            max_websockets=_int("KEHU_MAX_WEBSOCKETS", 1000),
+            max_websockets_per_user=_int("KEHU_MAX_WEBSOCKETS_PER_USER", 20),
+            max_subscriptions_per_user=_int("KEHU_MAX_SUBSCRIPTIONS_PER_USER", 100),
+            ws_send_timeout_s=_float("KEHU_WS_SEND_TIMEOUT", 10.0),
             demo=_bool("KEHU_DEMO", False),
             webhook_delivery=DeliveryConfig(
                 retry_base_s=_float("KEHU_WEBHOOK_RETRY_BASE", 0.5),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,7 +12,8 @@ from events.store.codec import to_data
 from events.store.event_store import read_after
 from events.store.hashing import GENESIS_HASH, event_hash
 
-BATCH = 5000
+BATCH = 1000  # rows decoded per fetch: a fetch is one step the loop cannot interleave
+YIELD_EVERY = 100  # events hashed between yields to the event loop (about a millisecond)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ async def verify_chain(
                 first = e.position if first is None else first
                 prev_hash, last_seen, expected = e.hash, e.position, e.position + 1
                 checked += 1
+                if checked % YIELD_EVERY == 0:
+                    # Hashing is CPU work: give other requests the loop between small chunks.
+                    await asyncio.sleep(0)
             if progress is not None:
                 progress(checked, end - from_position + 1)
         if expected <= end:

@@ -14,8 +14,8 @@ from events.shared.actors import Role
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
 from events.store.sealing import trusted_keys
-from events.store.verify import verify_chain
 from events.store.witness import check_against_witness, parse_witness
+from schema.audit.verification import verify_for_request
 from schema.context import BadInput, Services, ctx_of, require_reader
 
 # Who may read the whole log: the people who supervise, audit or integrate.
@@ -112,7 +112,7 @@ class LogQueries:
     ) -> AuditLogReport:
         require_reader(info, *LOG_READERS)
         ctx = ctx_of(info)
-        r = await verify_chain(ctx.pool, from_position=from_position, to_position=to_position)
+        r = await verify_for_request(ctx, from_position, to_position)
         report = AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
                                 last_position=r.last_position, bad_position=r.bad_position,
                                 reason=r.reason)

@@ -12,12 +12,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from events.meals.commands import amount_problems, headcount_problems
 from events.meals.handlers import customer_tier, meal_day
 from events.meals.rules import blocking, evaluate
 from events.meals.state import MealStatus
 from events.policy.handlers import in_force_on
 from events.policy.values import CustomerTier, Host, MealType
-from events.shared.errors import DomainError
+from events.shared.errors import DomainError, Problem, ValidationFailed
 from events.shared.validation import MAX_ID, MAX_NAME
 from projections.meals.queries import (
     OPEN_EXCEPTION,
@@ -145,6 +146,16 @@ class MealQueries:
         ctx = ctx_of(info)
         command_ctx = ctx.command_context()
         try:
+            total, drinks = fen(input.total, "total"), fen(input.drinks, "drinks")
+            # The same checks as requestMeal (M3, M7), so a dry run never answers a form that
+            # the request itself would refuse.
+            problems = []
+            if input.meal_at.tzinfo is None:
+                problems.append(Problem("mealAt", "M3", "the meal time needs a time zone"))
+            problems += headcount_problems(input.guests, input.accompanying)
+            problems += amount_problems("total", total, "drinks", drinks)
+            if problems:
+                raise ValidationFailed(problems)
             tier = input.customer_tier
             if input.customer_id is not None:
                 if len(input.customer_id) > MAX_ID:
@@ -153,9 +164,6 @@ class MealQueries:
             if tier is None:
                 raise BadInput("give customerId or customerTier", field="customerId")
             version = await in_force_on(ctx.store, meal_day(command_ctx, input.meal_at))
-            total, drinks = fen(input.total, "total"), fen(input.drinks, "drinks")
-            if not 1 <= input.guests <= 500 or not 0 <= input.accompanying <= 500:
-                raise BadInput("guests 1 to 500, accompanying 0 to 500", field="guests")
             findings = evaluate(
                 version.figures, tier=tier, meal_type=input.meal_type, host=input.host,
                 guests=input.guests, accompanying=input.accompanying, total_fen=total,

@@ -22,6 +22,7 @@ from schema.common import yuan
 from schema.context import ctx_of
 from schema.errors import MealFinding as MealFinding
 from schema.errors import PolicyBlockedError as PolicyBlockedError
+from schema.loaders import stream_loader
 
 
 @strawberry.type(description="One step in a meal's history, from its event stream.")
@@ -88,7 +89,8 @@ class MealRequest:
     @strawberry.field(description="Every event of this meal in order, with who, when and the "
                       "rule-book version: what an auditor replays.")
     async def history(self, info: Info[Any, Any]) -> list[MealHistoryEntry]:
-        events = await ctx_of(info).store.read_stream(meals.stream_id(str(self.id)))
+        # One query for all the meals of the page (schema/loaders.py), not one per meal.
+        events = await stream_loader(ctx_of(info)).load(meals.stream_id(str(self.id)))
         return [MealHistoryEntry.of(e) for e in events]
 
 

@@ -33,6 +33,7 @@ from schema.reports.types import (
     SalesGroup,
     SalesTableSignature,
 )
+from schema.scalars import FIRST_YEAR, LAST_YEAR, year_in_range
 
 READERS = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR)
 MAX_LIST = 1000  # items in any list filter
@@ -147,6 +148,8 @@ class AnalyticsQueries:
     ) -> SalesAnalysis:
         require_reader(info, *READERS)
         ctx = ctx_of(info)
+        if not year_in_range(year):
+            raise BadInput(f"year must be within {FIRST_YEAR} to {LAST_YEAR}", field="year")
         limit = ctx.page_size(first)
         cursor = decode_cursor(after)
         await ctx.read_after(at_least)

@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -65,6 +66,31 @@ async def classification_grid(services: Services) -> Grid:
     return grid
 
 
+# A text cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and
+# Google Sheets: a customer named =HYPERLINK("http://…") became a live link in the export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_text(value: object) -> str:
+    """A CSV cell: text that would start a formula gets a leading apostrophe (OWASP's advice),
+    which spreadsheets show as text; numbers are left alone, negative ones included."""
+    text = "" if value is None else str(value)
+    return "'" + text if is_formula_like(value) else text
+
+
+def _text_only(cell: Any) -> None:
+    """An XLSX cell holding formula-like text: stored as a string, never a formula, and marked
+    with Excel's quote prefix so editing it later does not turn it into one either."""
+    cell.data_type = "s"
+    style = cell._style if cell._style is not None else StyleArray()
+    style.quotePrefix = 1
+    cell._style = style
+
+
 def to_xlsx(grid: Grid, title: str, number_format: str) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -76,10 +102,12 @@ def to_xlsx(grid: Grid, title: str, number_format: str) -> bytes:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center")
-    for row in ws.iter_rows(min_row=3):
+    for row in ws.iter_rows(min_row=1):
         for cell in row:
-            if isinstance(cell.value, Decimal):
+            if isinstance(cell.value, Decimal) and cell.row >= 3:
                 cell.number_format = number_format
+            elif is_formula_like(cell.value):
+                _text_only(cell)
     ws.column_dimensions["A"].width = 28
     out = io.BytesIO()
     wb.save(out)
@@ -90,7 +118,7 @@ def to_csv(grid: Grid) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in grid:
-        writer.writerow(["" if v is None else str(v) for v in row])
+        writer.writerow([csv_text(v) for v in row])
     return "\ufeff" + out.getvalue()  # the BOM makes Excel read the Chinese text as UTF-8
 
 
