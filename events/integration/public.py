@@ -55,11 +55,20 @@ def public_data(e: StoredEvent, tz: tzinfo) -> dict[str, Any]:
     """The event's data in the API's shape; an event type this version does not know keeps its
     stored payload with camelCase keys (nothing else can be inferred without its types)."""
     event = e.event
-    if event is None:
-        return {public_key(k): v for k, v in e.payload.items()}
-    data = public_value(event, tz)
+    data = public_value(event, tz) if event is not None else _untyped(e.payload)
     assert isinstance(data, dict)
     return data
+
+
+def _untyped(value: Any, money: bool = False) -> Any:
+    """A payload without its class: the same renaming, money judged by the key alone."""
+    if isinstance(value, dict):
+        return {public_key(k): _untyped(v, k.endswith(FEN)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untyped(v, money) for v in value]
+    if money and isinstance(value, int) and not isinstance(value, bool):
+        return format_fen(value)
+    return value
 
 
 def event_id(e: StoredEvent) -> str:
