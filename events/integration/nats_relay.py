@@ -3,9 +3,12 @@
 Subjects are `kehu.<streamType>.<eventType>`; the body is the public event shape
 (events/integration/public.py); `Nats-Msg-Id` is the event id, so JetStream drops a message it
 already stored (within the stream's duplicate window) and `Kehu-Position` carries the log
-position. Each publish waits for JetStream's acknowledgement before the next, so the stream
-holds the events in log order; the last acknowledged position is kept in PostgreSQL
-(relay_positions) after every batch.
+position. A batch is published without waiting for each acknowledgement, yet in log order:
+every message names the id of the one before it (`Nats-Expected-Last-Msg-Id`), so JetStream
+refuses a message whose predecessor it did not store, and the relay starts over from what the
+stream holds. JetStream checks duplicates before that expectation, so a message published again
+after a restart is acknowledged as a duplicate, never refused. The last acknowledged position is
+kept in PostgreSQL (relay_positions) after every batch.
 
 On start the relay resumes after the greater of that position and the position of the last
 message already in the stream: a relay killed between a publish and its checkpoint neither
@@ -79,13 +82,13 @@ async def ensure_stream(js: JetStreamContext, config: RelayConfig) -> None:
                             duplicate_window=config.duplicate_window_s)
 
 
-async def stream_position(js: JetStreamContext, stream: str) -> int:
-    """The log position of the last message the stream holds (0 when empty)."""
+async def stream_tail(js: JetStreamContext, stream: str) -> tuple[int, str | None]:
+    """The log position and message id of the last message the stream holds."""
     info = await js.stream_info(stream)
     if not info.state.messages:
-        return 0
-    msg = await js.get_msg(stream, seq=info.state.last_seq)
-    return int((msg.headers or {}).get("Kehu-Position", 0))
+        return 0, None
+    headers = (await js.get_msg(stream, seq=info.state.last_seq)).headers or {}
+    return int(headers.get("Kehu-Position", 0)), headers.get("Nats-Msg-Id")
 
 
 async def saved_position(pool: asyncpg.Pool) -> int:
@@ -102,14 +105,20 @@ async def save_position(pool: asyncpg.Pool, position: int) -> None:
 
 async def publish_forever(pool: asyncpg.Pool, js: JetStreamContext, notifier: Notifier,
                           config: RelayConfig) -> None:
-    position = max(await saved_position(pool), await stream_position(js, config.stream))
+    in_stream, last_id = await stream_tail(js, config.stream)
+    position = max(await saved_position(pool), in_stream)
     log.info("relay to NATS: publishing after log position %s", position)
     while True:
         events, looked = await read_after(pool, position, config.batch)
+        acks = []
         for e in events:
-            await js.publish(subject(e), public_json(e, config.timezone), stream=config.stream,
-                             headers={"Nats-Msg-Id": event_id(e),
-                                      "Kehu-Position": str(e.position)})
+            headers = {"Nats-Msg-Id": event_id(e), "Kehu-Position": str(e.position)}
+            if last_id is not None:
+                headers["Nats-Expected-Last-Msg-Id"] = last_id
+            acks.append(await js.publish_async(subject(e), public_json(e, config.timezone),
+                                               stream=config.stream, headers=headers))
+            last_id = headers["Nats-Msg-Id"]
+        await asyncio.gather(*acks)  # the first refusal ends this run; the next resumes
         if looked > position:
             position = looked
             await save_position(pool, position)
