@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 from events.webhooks.destinations import Policy
 
@@ -32,10 +34,13 @@ class DeliveryConfig:
     registrations_per_minute: int = 10
     # How long a rotated-out secret still signs deliveries beside the new one.
     rotation_overlap_s: float = 24 * 3600.0
+    # Times in delivered events carry the company's offset (KEHU_TIMEZONE).
+    timezone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
     @classmethod
     def from_env(cls) -> DeliveryConfig:
         return cls(
+            timezone=ZoneInfo(os.environ.get("KEHU_TIMEZONE") or "Asia/Shanghai"),
             retry_base_s=_number("KEHU_WEBHOOK_RETRY_BASE", 0.5),
             retry_max_s=_number("KEHU_WEBHOOK_RETRY_MAX", 30.0),
             timeout_s=_number("KEHU_WEBHOOK_TIMEOUT", 10.0),

@@ -47,6 +47,11 @@ class UnsafeDestination(ValueError):
     never anything learnt from the network beyond the category of the address."""
 
 
+class Unresolved(UnsafeDestination):
+    """The host has no address now. Registration lets it pass (the receiver's name may not be
+    published yet); a delivery cannot go anywhere and is retried."""
+
+
 @dataclass(frozen=True)
 class Destination:
     url: str            # as given, checked
@@ -160,7 +165,7 @@ def check_addresses(addresses: Iterable[IPAddress], policy: Policy) -> list[IPAd
     """All of them must be allowed: a name that also points inside is refused as a whole."""
     found = list(dict.fromkeys(addresses))
     if not found:
-        raise UnsafeDestination("the URL's host did not resolve")
+        raise Unresolved("the URL's host did not resolve")
     for ip in found:
         reason = refusal(ip, policy)
         if reason is not None:
@@ -183,7 +188,7 @@ async def resolve(destination: Destination, policy: Policy) -> list[IPAddress]:
                                        RESOLVE_TIMEOUT_S)
         addresses = [ipaddress.ip_address(a.split("%")[0]) for a in found]
     except (OSError, TimeoutError, UnicodeError, ValueError):
-        raise UnsafeDestination("the URL's host did not resolve") from None
+        raise Unresolved("the URL's host did not resolve") from None
     return check_addresses(addresses, policy)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from events.webhooks.destinations import (
     Policy,
+    Unresolved,
     UnsafeDestination,
     check,
     embedded_ipv4,
@@ -101,7 +102,7 @@ async def test_a_name_is_judged_by_every_address_it_resolves_to() -> None:
     for name in ("mixed", "rebind", "v6"):
         with pytest.raises(UnsafeDestination, match="resolves to"):
             await check(f"http://{name}.example.com/x", policy)
-    with pytest.raises(UnsafeDestination, match="did not resolve"):
+    with pytest.raises(Unresolved, match="did not resolve"):
         await check("http://nowhere.example.com/x", policy)
 
 

@@ -26,6 +26,11 @@ def upgrade() -> None:
     """)
     op.execute("ALTER TABLE webhooks ADD COLUMN previous_secret text,"
                " ADD COLUMN previous_secret_until timestamptz")
+    # Deliveries are signed the Standard Webhooks way with keys written `whsec_<base64>`. An
+    # older secret keeps its key (its bytes) and is only written the new way: its receiver
+    # verifies with `whsec_` + base64(old secret), or rotates.
+    op.execute("UPDATE webhooks SET secret = 'whsec_' || translate(encode(convert_to(secret,"
+               " 'UTF8'), 'base64'), E'\\n', '') WHERE secret NOT LIKE 'whsec\\_%'")
     # The app role's default privileges (0003) cover new tables only when 0003 ran first; grant
     # explicitly so either order works, and quietly where the role does not exist.
     op.execute("""
