@@ -34,6 +34,7 @@ API_MODULES = (
     "schema.analytics_api",
     "schema.audit_api",
     "schema.webhooks_api",
+    "schema.webhook_secrets_api",
 )
 
 

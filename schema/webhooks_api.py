@@ -8,7 +8,7 @@ decide() of events/webhooks.py has checked role and input.
 from __future__ import annotations
 
 import asyncio
-import secrets
+import functools
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -22,7 +22,9 @@ from events import webhooks
 from events.actors import Role
 from events.handling import load, metadata_for
 from events.store import AppendResult, StreamAppend, fingerprint
-from projections.webhooks import DeliveryConfig, dispatch_forever
+from events.webhooks import registrations, signing
+from events.webhooks.config import DeliveryConfig
+from events.webhooks.delivery import dispatch_forever
 from schema.common import MutationOk, ok_fields
 from schema.context import BadInput, KehuContext, Services, ctx_of, require_reader
 from schema.errors import attempt, result_union
@@ -66,7 +68,8 @@ class Webhook:
 class RegisterWebhookOk(MutationOk):
     webhook: Webhook
     secret: str | None = strawberry.field(
-        description="The HMAC-SHA256 signing secret. Shown once; null when replayed."
+        description="The signing secret (Standard Webhooks, whsec_...). Shown once; null when"
+        " replayed."
     )
 
 
@@ -77,7 +80,8 @@ class DeactivateWebhookOk(MutationOk):
 
 @strawberry.input
 class RegisterWebhookInput:
-    url: str = strawberry.field(description="http(s) URL, at most 2000 characters.")
+    url: str = strawberry.field(description="https URL, at most 2000 characters, of a public"
+                                " address (docs/integrations.md: where a webhook may point).")
     event_types: list[str] = strawberry.field(description="1 to 50 event type names.")
     description: str | None = None
 
@@ -132,11 +136,14 @@ async def _register(ctx: KehuContext, data: RegisterWebhookInput,
             return RegisterWebhookOk(**ok_fields(earlier), secret=None,
                                      webhook=await _fetch(ctx.pool, _webhook_id(earlier)))
     new_events = webhooks.decide(None, command, cctx)
-    secret = secrets.token_urlsafe(32)
+    config = delivery_config()
+    await registrations.check_destination(command.url, config.policy)
+    secret = signing.generate_secret()
     head = await ctx.store.head_position()
     # Rows first, inactive, then the event, then active: a crash in between leaves an inactive
     # row that delivers nothing, never an active webhook the audit log does not show.
     async with ctx.pool.acquire() as conn, conn.transaction():
+        await registrations.admit(conn, cctx.actor.user_id, config)
         await conn.execute(
             "INSERT INTO webhooks (id, url, event_types, description, secret, created_by, active)"
             " VALUES ($1, $2, $3, $4, $5, $6, false)",
@@ -223,13 +230,19 @@ class WebhookQueries:
         return [Webhook.from_row(r) for r in rows]
 
 
+@functools.cache
+def delivery_config() -> DeliveryConfig:
+    """The webhook settings (KEHU_WEBHOOK_*, KEHU_TIMEZONE), read once per process."""
+    return DeliveryConfig.from_env()
+
+
 async def on_start(services: Services) -> None:
     """Start this process's webhook dispatcher; the lifespan cancels it on shutdown."""
     if not services.settings.run_projections:
         return
+    config = replace(delivery_config(), timezone=services.settings.timezone)
     task = asyncio.create_task(
-        dispatch_forever(services.dsn, services.pool, services.notifier,
-                         DeliveryConfig.from_env()),
+        dispatch_forever(services.dsn, services.pool, services.notifier, config),
         name="kehu-webhooks")
     services.background.append(task)
 
