@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -22,17 +23,19 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-from events.db import create_pool, usable_role, with_role
-from events.embedded import start_embedded
-from events.migrations.run import upgrade
-from events.notifications import Notifier
-from events.store import EventStore
+from events.store.db import create_pool, usable_role, with_role
+from events.store.embedded import start_embedded
+from events.store.event_store import EventStore
+from events.store.migrations.run import upgrade
+from events.store.notifications import Notifier
+from events.webhooks.delivery import dispatch_forever
 from projections import registry
 from projections.runner import run_forever
 from schema.app import KehuGraphQL
 from schema.bootstrap import on_start
 from schema.context import Services
 from schema.http import BodyLimit, healthz, readyz
+from schema.reports import exports
 from schema.settings import Settings
 
 log = logging.getLogger("kehu")
@@ -59,20 +62,23 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         yield services
     finally:
-        for task in services.background:
-            task.cancel()
-        await asyncio.gather(*services.background, return_exceptions=True)
         await notifier.stop()
         await pool.close()
 
 
 def start_runners(services: Services) -> list[asyncio.Task[None]]:
-    """One runner task per projection; across processes only one per projection is active."""
-    return [
+    """The background workers: one runner task per projection (across processes only one per
+    projection is active) and the webhook dispatcher (one deliverer per webhook)."""
+    runners = [
         asyncio.create_task(run_forever(services.dsn, p, services.notifier),
                             name=f"projection-{p.name}")
         for p in registry.ALL
     ]
+    dispatcher = asyncio.create_task(
+        dispatch_forever(services.dsn, services.pool, services.notifier,
+                         services.settings.webhook_delivery),
+        name="kehu-webhooks")
+    return [*runners, dispatcher]
 
 
 async def _run_projections() -> None:
@@ -119,16 +125,6 @@ class GraphQLEndpoint:
         await graphql(scope, receive, send)
 
 
-def extra_routes() -> list[Any]:
-    """Routes beside GraphQL that domain modules add (report exports)."""
-    try:
-        from schema import exports  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
-    routes: list[Any] = exports.ROUTES
-    return routes
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
@@ -153,7 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", endpoint),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            *extra_routes(),
+            *exports.ROUTES,
         ],
         lifespan=lifespan,
     )
@@ -166,11 +162,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    settings = Settings.from_env()
     if args.demo:
-        import os
-
-        os.environ["KEHU_DEMO"] = "1"
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
+        settings = dataclasses.replace(settings, demo=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
                 ws="websockets-sansio", lifespan="on")
 
 
@@ -183,7 +178,7 @@ async def _migrate() -> None:
 async def _verify() -> int:
     from rich.progress import Progress
 
-    from events.verify import verify_chain
+    from events.store.verify import verify_chain
 
     async with open_services(Settings.from_env()) as services:
         with Progress() as bar:
@@ -218,15 +213,16 @@ async def _rebuild(name: str | None) -> None:
 
 
 async def _seed_demo(customers: int, years: int) -> None:
-    from schema.demo import seed_demo  # type: ignore[import-not-found,unused-ignore]
+    from events.demo.seed import seed_demo
 
     async with open_services(Settings.from_env()) as services:
         await on_start(services)
-        await seed_demo(services, customers=customers, years=years)
+        await seed_demo(services.store, services.settings.timezone, customers=customers,
+                        years=years)
 
 
 def _token(args: argparse.Namespace) -> None:
-    from events.actors import Role
+    from events.shared.actors import Role
     from schema.auth import mint_token
 
     print(mint_token(Settings.from_env(), user_id=args.user, name=args.name or args.user,

@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import nats
 
 from bench.common import fresh_database, print_report
-from events.db import create_pool
-from events.envelope import Metadata
 from events.integration.nats_relay import RelayConfig, run_relay, subject
 from events.integration.public import event_id, public_json
-from events.notifications import Notifier
-from events.sales_events import SaleRecorded
-from events.store import EventStore, StreamAppend
+from events.sales.commands import SaleRecorded
+from events.store.db import create_pool
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
+from events.store.notifications import Notifier
 from tests.relay.nats_server import run_nats
 
 META = Metadata("bench", "Bench", "manager", "bench")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from events.webhooks.config import DeliveryConfig
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -47,14 +49,18 @@ class Settings:
     poll_interval_s: float = 1.0
     run_projections: bool = True
     db_role: str = "kehu_app"
+    # `kehu serve --demo`: fill an empty database with the demo world on start.
+    demo: bool = False
+    webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     @classmethod
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("KEHU_DATA_DIR", ".kehu"))
+        timezone = ZoneInfo(os.environ.get("KEHU_TIMEZONE", "Asia/Shanghai"))
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
             data_dir=data_dir,
-            timezone=ZoneInfo(os.environ.get("KEHU_TIMEZONE", "Asia/Shanghai")),
+            timezone=timezone,
             jwt_algorithm=os.environ.get("KEHU_JWT_ALGORITHM", "HS256"),
             jwt_secret=os.environ.get("KEHU_JWT_SECRET") or _local_secret(data_dir),
             jwt_public_key=_read_key(os.environ.get("KEHU_JWT_PUBLIC_KEY")),
@@ -73,6 +79,9 @@ class Settings:
             poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
             db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
+            demo=_bool("KEHU_DEMO", False),
+            # KEHU_WEBHOOK_* (events/webhooks/config.py); times in deliveries in KEHU_TIMEZONE.
+            webhook_delivery=replace(DeliveryConfig.from_env(), timezone=timezone),
         )
 
 

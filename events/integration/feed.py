@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from events.envelope import StoredEvent
-from events.store import EVENT_COLUMNS, row_to_event
+from events.store.envelope import StoredEvent
+from events.store.event_store import EVENT_COLUMNS, row_to_event
 
 
 async def read_after(pool: asyncpg.Pool, after: int, limit: int,

@@ -36,11 +36,11 @@ import nats
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from events.db import connect
-from events.envelope import StoredEvent
 from events.integration.feed import read_after
 from events.integration.public import event_id, public_json
-from events.notifications import Notifier
+from events.store.db import connect
+from events.store.envelope import StoredEvent
+from events.store.notifications import Notifier
 
 log = logging.getLogger(__name__)
 

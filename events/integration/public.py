@@ -16,8 +16,8 @@ from datetime import date, datetime, tzinfo
 from enum import Enum
 from typing import Any
 
-from events.envelope import StoredEvent
-from events.money import format_fen
+from events.shared.money import format_fen
+from events.store.envelope import StoredEvent
 
 FEN = "_fen"
 

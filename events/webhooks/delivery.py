@@ -28,11 +28,11 @@ from typing import Any
 import asyncpg
 import httpx
 
-from events.db import connect
-from events.envelope import StoredEvent
 from events.integration.feed import read_after
 from events.integration.public import event_id, public_json
-from events.notifications import Notifier
+from events.store.db import connect
+from events.store.envelope import StoredEvent
+from events.store.notifications import Notifier
 from events.webhooks import signing
 from events.webhooks.attempt import Outcome, post
 from events.webhooks.config import DeliveryConfig

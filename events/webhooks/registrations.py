@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from events.errors import InvalidState, NotFound, ValidationFailed
+from events.shared.errors import InvalidState, NotFound, ValidationFailed
 from events.webhooks import signing
 from events.webhooks.config import DeliveryConfig
 from events.webhooks.destinations import Policy, Unresolved, UnsafeDestination, check

@@ -7,9 +7,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from events.db import create_pool
-from events.notifications import Notifier
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.store.notifications import Notifier
 from events.webhooks import signing
 from events.webhooks.config import DeliveryConfig
 from events.webhooks.delivery import Dispatcher

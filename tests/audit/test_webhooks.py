@@ -10,8 +10,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from events.actors import Role
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.audit import flows
 from tests.audit.receiver import Receiver, run_receiver
 from tests.live import LiveServer, gql, token

@@ -7,11 +7,11 @@ import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from events.customer_events import CustomerRegistered
-from events.customer_values import AgeBand, Classification, CustomerStatus, Tier
-from events.envelope import Event, Metadata, StoredEvent, encode
+from events.customers.commands import CustomerRegistered
+from events.customers.values import AgeBand, Classification, CustomerStatus, Tier
 from events.integration.public import camel, event_id, public_event, public_json
-from events.sales_events import SaleRecorded
+from events.sales.commands import SaleRecorded
+from events.store.envelope import Event, Metadata, StoredEvent, encode
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 META = Metadata("u-1", "Li Lei", "manager", "corr-1")

@@ -12,8 +12,8 @@ from typing import Any
 import nats
 from nats.js import JetStreamContext
 
-from events.envelope import Metadata
-from events.store import EventStore, StreamAppend
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
 from tests.random_refs import random_id
 from tests.store.events_for_tests import ThingHappened
 

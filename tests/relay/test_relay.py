@@ -15,10 +15,10 @@ from pathlib import Path
 import asyncpg
 import nats
 
-from events.db import create_pool
 from events.integration.nats_relay import RelayConfig, run_relay, saved_position
-from events.notifications import Notifier
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.store.notifications import Notifier
 from tests.live import ROOT
 from tests.relay.helpers import append_things, read_stream, stream_count, until
 

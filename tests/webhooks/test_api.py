@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from events.actors import Role
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.audit import flows
 from tests.live import LiveServer, gql, run_server, token
 from tests.random_refs import random_id

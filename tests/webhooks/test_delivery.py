@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from events.db import create_pool
-from events.notifications import Notifier
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.store.notifications import Notifier
 from events.webhooks import signing
 from events.webhooks.config import DeliveryConfig
 from events.webhooks.delivery import Dispatcher
