@@ -18,7 +18,7 @@ from events.webhooks import registrations
 from schema.common import MutationOk, ok_fields
 from schema.context import BadInput, KehuContext, ctx_of
 from schema.errors import attempt, result_union
-from schema.webhooks_api import MAX_KEY, Webhook, _check_key, _fetch, delivery_config
+from schema.webhooks.api import MAX_KEY, Webhook, _check_key, _fetch
 
 
 @strawberry.type
@@ -45,7 +45,7 @@ async def _rotate(ctx: KehuContext, data: RotateWebhookSecretInput,
     if len(data.id) > MAX_KEY or "\x00" in data.id:
         raise BadInput("not a webhook id", field="id")
     cctx = ctx.command_context()
-    config = delivery_config()
+    config = ctx.services.settings.webhook_delivery
     command = webhooks.RotateWebhookSecret(str(data.id), int(config.rotation_overlap_s))
     sid = webhooks.stream_id(command.webhook_id)
     state, version = await load(ctx.store, sid, webhooks.evolve)
