@@ -56,6 +56,7 @@ class RelayConfig:
     batch: int = 500
     standby_interval_s: float = 1.0
     duplicate_window_s: float = 600.0
+    ack_timeout_s: float = 30.0
     timezone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
     @classmethod
@@ -118,7 +119,9 @@ async def publish_forever(pool: asyncpg.Pool, js: JetStreamContext, notifier: No
             acks.append(await js.publish_async(subject(e), public_json(e, config.timezone),
                                                stream=config.stream, headers=headers))
             last_id = headers["Nats-Msg-Id"]
-        await asyncio.gather(*acks)  # the first refusal ends this run; the next resumes
+        # The first refusal ends this run and the next resumes; so does a broker that stops
+        # answering (a lost connection leaves acknowledgements pending forever).
+        await asyncio.wait_for(asyncio.gather(*acks), config.ack_timeout_s)
         if looked > position:
             position = looked
             await save_position(pool, position)
