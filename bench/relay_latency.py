@@ -41,7 +41,6 @@ BATCH = 10
 async def write(store: EventStore, rate: int, seconds: float,
                 committed: dict[int, float]) -> float:
     """Appends at `rate` events/s; returns the rate achieved."""
-    interval = BATCH / rate
     started = time.perf_counter()
     n = 0
     while time.perf_counter() - started < seconds:

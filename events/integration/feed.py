@@ -1,5 +1,5 @@
-"""How outbound deliveries (webhooks, the NATS relay) read the log: one small function, so a
-shared per-process log reader can take its place without touching its callers."""
+"""How the NATS relay reads the log: one small function over the store's one read
+(read_after), so a shared per-process log reader can take its place without touching it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import asyncpg
 
 from events.store.envelope import StoredEvent
-from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.event_store import read_after as read_log
+from events.store.follow import head_position
 
 
 async def read_after(pool: asyncpg.Pool, after: int, limit: int,
@@ -16,11 +17,7 @@ async def read_after(pool: asyncpg.Pool, after: int, limit: int,
     """Events after `after` in log order (optionally of some types), and how far the read
     looked: the head read first, so every event up to it is visible and none is skipped even
     when nothing matched (the caller may move its cursor there)."""
-    head = int(await pool.fetchval("SELECT position FROM event_head"))
-    rows = await pool.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-        " AND ($3::text[] IS NULL OR event_type = ANY($3::text[])) ORDER BY position LIMIT $4",
-        after, head, list(types) if types else None, limit)
-    events = [row_to_event(r) for r in rows]
+    head = await head_position(pool)
+    events = await read_log(pool, after, limit, types, upto=head)
     looked = events[-1].position if len(events) == limit else head
     return events, looked

@@ -28,10 +28,10 @@ from typing import Any
 import asyncpg
 import httpx
 
-from events.integration.feed import read_after
 from events.integration.public import event_id, public_json
 from events.store.db import connect
 from events.store.envelope import StoredEvent
+from events.store.follow import follow
 from events.store.notifications import Notifier
 from events.webhooks import signing
 from events.webhooks.attempt import Outcome, post
@@ -102,12 +102,6 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         await asyncio.sleep(config.backoff(failures))
 
 
-async def _skip_to(pool: asyncpg.Pool, webhook_id: str, position: int) -> None:
-    """Nothing matched up to `position`: move the cursor, so the next read starts there."""
-    await pool.execute("UPDATE webhook_deliveries SET last_position = greatest(last_position,"
-                       " $2) WHERE webhook_id = $1", webhook_id, position)
-
-
 async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notifier,
                   webhook_id: str, config: DeliveryConfig) -> None:
     """The deliverer of one webhook, run while this process holds its lock; returns when the
@@ -117,18 +111,14 @@ async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notif
             hook = await pool.fetchrow(_HOOK, webhook_id)
             if hook is None or not hook["active"]:
                 return
-            events, looked = await read_after(pool, hook["last_position"], BATCH,
-                                              list(hook["event_types"]))
-            for e in events:
-                if not await _deliver(pool, client, webhook_id, e, config):
-                    return
-            if not events and looked > hook["last_position"]:
-                await _skip_to(pool, webhook_id, looked)
-            if len(events) < BATCH:
-                await notifier.wait(looked)
+            async for page in follow(pool, notifier, hook["last_position"],
+                                     types=list(hook["event_types"]), page=BATCH):
+                for event in page:
+                    if not await _deliver(pool, client, webhook_id, event, config):
+                        return
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception:  # whatever it is, it is logged and retried: never a silent end
             log.exception("webhook %s: deliverer failed; retrying", webhook_id)
             await asyncio.sleep(config.standby_interval_s)
 

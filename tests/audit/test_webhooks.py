@@ -3,54 +3,20 @@ recorded, and audited (who registered what)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from typing import Any
-
-from standardwebhooks.webhooks import Webhook as Verifier
 
 from events.shared.actors import Role
 from events.store.event_store import EventStore
 from tests.audit import flows
-from tests.audit.receiver import Receiver, run_receiver
+from tests.audit.receiver import run_receiver
+from tests.audit.webhook_support import REGISTER, SETTLEMENTS, register, verify, wait_for
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
 
-REGISTER = """mutation($input: RegisterWebhookInput!, $key: String) {
-  registerWebhook(input: $input, idempotencyKey: $key) { __typename
-    ... on RegisterWebhookOk { position replayed secret webhook { id eventTypes active } }
-    ... on ValidationError { field rule problems { field message } }
-    ... on ForbiddenError { rule message } } }"""
 WEBHOOKS = """{ webhooks { id lastPosition delivered attempts consecutiveFailures lastError
   active } }"""
 DEACTIVATE = """mutation($id: ID!) { deactivateWebhook(input: {id: $id}) { __typename
   ... on DeactivateWebhookOk { webhook { active } } ... on ForbiddenError { rule } } }"""
-SETTLEMENTS = ["MealSettled", "RestaurantBillSettled"]
-
-
-async def register(server: LiveServer, auth: str, url: str, types: list[str],
-                   key: str | None = None) -> dict[str, Any]:
-    body = await gql(server, REGISTER, {"input": {"url": url, "eventTypes": types},
-                                        "key": key}, auth=auth)
-    assert "errors" not in body, body
-    result: dict[str, Any] = body["data"]["registerWebhook"]
-    return result
-
-
-def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """What a receiver does, with the Standard Webhooks library (raises when forged or stale)."""
-    Verifier(secret).verify(body, headers)
-    return True
-
-
-async def wait_for(receiver: Receiver, count: int, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while len(receiver.accepted()) < count:
-        assert time.monotonic() < deadline, f"only {len(receiver.accepted())} of {count}"
-        await asyncio.sleep(0.1)
-
-
 async def test_M13_failing_receiver_gets_every_settlement_in_order_once_it_recovers(
     live_server: LiveServer, replica: LiveServer, store: EventStore
 ) -> None:
@@ -60,8 +26,12 @@ async def test_M13_failing_receiver_gets_every_settlement_in_order_once_it_recov
         assert ok["__typename"] == "RegisterWebhookOk" and ok["secret"]
         settled = [(await flows.settled_meal(store)).last_position for _ in range(3)]
         await wait_for(receiver, 3)
-        await asyncio.sleep(0.5)  # nothing more should arrive
-        accepted = receiver.accepted()
+        # A sentinel settlement: deliveries are in order, so once it is in, anything that was
+        # going to arrive for the first three has arrived.
+        sentinel = (await flows.settled_meal(store)).last_position
+        await wait_for(receiver, 4)
+        accepted = receiver.accepted()[:-1]
+        assert json.loads(receiver.accepted()[-1].body)["position"] == sentinel
         failed = [r for r in receiver.requests if not r.accepted]
     positions = [json.loads(r.body)["position"] for r in accepted]
     assert positions == settled  # every settlement, in order, none of the other meal events
@@ -73,8 +43,8 @@ async def test_M13_failing_receiver_gets_every_settlement_in_order_once_it_recov
     # Recorded: the cursor, the attempts, and that the last error is cleared after recovery.
     body = await gql(replica, WEBHOOKS, auth=integration)
     (hook,) = body["data"]["webhooks"]
-    assert hook == {"id": ok["webhook"]["id"], "lastPosition": settled[-1], "delivered": 3,
-                    "attempts": 6, "consecutiveFailures": 0, "lastError": None, "active": True}
+    assert hook == {"id": ok["webhook"]["id"], "lastPosition": sentinel, "delivered": 4,
+                    "attempts": 7, "consecutiveFailures": 0, "lastError": None, "active": True}
     deactivated = await gql(live_server, DEACTIVATE, {"id": hook["id"]}, auth=integration)
     assert deactivated["data"]["deactivateWebhook"]["webhook"]["active"] is False
 
@@ -132,3 +102,19 @@ async def test_bad_url_and_unknown_event_types_are_named(live_server: LiveServer
     result = await register(live_server, auth, "ftp://files", ["MealSettled", "MealSetled"])
     assert result["__typename"] == "ValidationError"
     assert [p["field"] for p in result["problems"]] == ["url", "eventTypes[1]"]
+
+
+async def test_nul_characters_are_refused_as_input_not_server_errors(
+    live_server: LiveServer,
+) -> None:
+    auth = token(random_id("int-"), Role.INTEGRATION)
+    registered = await gql(live_server, REGISTER, {"input": {
+        "url": "https://x.example/\u0000", "eventTypes": ["Meal\u0000"]}}, auth=auth)
+    history = await gql(live_server, 'query { history(streamId: "a\\u0000b") { type } }',
+                        auth=token("aud", Role.AUDITOR))
+    for body in (registered, history):
+        # Refused as the caller's mistake: a typed result, or a BAD_USER_INPUT error.
+        if "errors" in body:
+            assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        else:
+            assert body["data"]["registerWebhook"]["__typename"] == "ValidationError"
