@@ -6,6 +6,7 @@ Starlette app, and the `kehu` command line.
     kehu migrate | rebuild [NAME] | verify [--witness FILE] | projections | seed-demo
     kehu keygen | checkpoint | prove PROOF.json --public-key KEYS.pem
     kehu token --user ID --name N --role R [--ttl S]
+    kehu relay nats                  # publish the log to NATS JetStream (NATS_URL)
 """
 
 from __future__ import annotations
@@ -105,6 +106,23 @@ async def _run_projections() -> None:
         for task in runners:
             task.cancel()
         await asyncio.gather(*runners, return_exceptions=True)
+
+
+async def _relay_nats() -> None:
+    """`kehu relay nats`: the log to NATS JetStream; one active relay across processes."""
+    import signal
+
+    from events.integration.nats_relay import RelayConfig, run_relay
+
+    settings = Settings.from_env()
+    async with open_services(settings) as services:
+        relay = asyncio.create_task(run_relay(services.dsn, services.pool, services.notifier,
+                                              RelayConfig.from_env(settings.timezone)))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, relay.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
 
 
 class GraphQLEndpoint:
@@ -259,6 +277,8 @@ def parser() -> argparse.ArgumentParser:
                        choices=["staff", "manager", "admin_office", "general_manager", "auditor",
                                 "integration"])
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
+    relay = sub.add_parser("relay", help="publish the log to a broker (NATS_URL)")
+    relay.add_argument("broker", choices=["nats"])
     demo = sub.add_parser("seed-demo", help="fill the database with reproducible demo data")
     demo.add_argument("--customers", type=int, default=200)
     demo.add_argument("--years", type=int, default=3)
@@ -295,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         _token(args)
     elif command == "projections":
         asyncio.run(_run_projections())
+    elif command == "relay":
+        asyncio.run(_relay_nats())
     elif command == "seed-demo":
         asyncio.run(_seed_demo(args.customers, args.years))
     return 0

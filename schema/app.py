@@ -31,12 +31,13 @@ from schema.settings import Settings
 from schema.visits import api as visits_api
 from schema.webhooks import api as webhooks_api
 from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching, watch_expiry
+from schema.webhooks import secrets as webhook_secrets_api
 
 # Each context's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api,
+    webhooks_api, webhook_secrets_api,
 )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from events.store.sealing import SealConfig
-from events.webhooks.delivery import DeliveryConfig
+from events.webhooks.config import DeliveryConfig
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -80,10 +80,11 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("KEHU_DATA_DIR", ".kehu"))
+        timezone = ZoneInfo(os.environ.get("KEHU_TIMEZONE", "Asia/Shanghai"))
         return cls(
             database_url=os.environ.get("DATABASE_URL") or None,
             data_dir=data_dir,
-            timezone=ZoneInfo(os.environ.get("KEHU_TIMEZONE", "Asia/Shanghai")),
+            timezone=timezone,
             jwt_algorithm=os.environ.get("KEHU_JWT_ALGORITHM", "HS256"),
             jwt_secret=os.environ.get("KEHU_JWT_SECRET") or _local_secret(data_dir),
             jwt_public_key=_read_key(os.environ.get("KEHU_JWT_PUBLIC_KEY")),
@@ -120,12 +121,8 @@ class Settings:
             max_subscriptions_per_user=_int("KEHU_MAX_SUBSCRIPTIONS_PER_USER", 100),
             ws_send_timeout_s=_float("KEHU_WS_SEND_TIMEOUT", 10.0),
             demo=_bool("KEHU_DEMO", False),
-            webhook_delivery=DeliveryConfig(
-                retry_base_s=_float("KEHU_WEBHOOK_RETRY_BASE", 0.5),
-                retry_max_s=_float("KEHU_WEBHOOK_RETRY_MAX", 30.0),
-                timeout_s=_float("KEHU_WEBHOOK_TIMEOUT", 10.0),
-                standby_interval_s=_float("KEHU_WEBHOOK_STANDBY_INTERVAL", 1.0),
-            ),
+            # KEHU_WEBHOOK_* (events/webhooks/config.py); times in deliveries in KEHU_TIMEZONE.
+            webhook_delivery=replace(DeliveryConfig.from_env(), timezone=timezone),
             seal=SealConfig(
                 signing_key=os.environ.get("KEHU_SIGNING_KEY") or None,
                 public_keys=os.environ.get("KEHU_PUBLIC_KEYS") or None,

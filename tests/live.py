@@ -61,6 +61,9 @@ def run_server(dsn: str, tmp: Path, **env: str) -> Iterator[LiveServer]:
         "KEHU_JWT_SECRET": TEST_SECRET,
         "KEHU_DATA_DIR": str(tmp / "data"),
         "KEHU_POLL_INTERVAL": "0.5",
+        # Test receivers listen on 127.0.0.1 over plain http (tests/webhooks/receivers.py).
+        "KEHU_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "KEHU_WEBHOOK_ALLOW_HTTP": "true",
         **env,
     }
     with log_path.open("wb") as out:

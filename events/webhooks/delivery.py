@@ -2,73 +2,55 @@
 
 At least once, in order per webhook: the cursor (webhook_deliveries.last_position) moves only
 after the receiver answered 2xx, and the next event is not sent before the previous one was
-acknowledged; a failing receiver blocks its own webhook (retried with bounded exponential
-backoff), never another's. The cursor is in the database, so delivery resumes after a restart
-where it stopped.
+acknowledged; a failing receiver blocks its own webhook (retried with backoff and jitter),
+never another's. The cursor is in the database, so delivery resumes after a restart.
+
+Every request is a Standard Webhooks delivery (events/webhooks/signing.py) of the public event
+shape, sent through the pinned client (events/webhooks/transport.py), so the destination is
+checked again and connected to as checked; one attempt reads the status line only
+(events/webhooks/attempt.py). Every failure, a refused URL included, is recorded on the
+webhook (`lastError`) and logged; no deliverer ends without a trace.
 
 One active deliverer per webhook across processes: a session advisory lock per webhook, all
-held on one connection per process (N webhooks cost one connection per process, not N). Other
-processes retry the locks of unserved webhooks on every wake-up and take over when the holder's
-connection dies (PostgreSQL releases its session locks with it).
+held on one connection per process. Other processes retry the locks of unserved webhooks on
+every wake-up and take over when the holder's connection dies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import json
 import logging
 import time
 import zlib
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
 
+from events.integration.public import event_id, public_json
 from events.store.db import connect
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
 from events.store.notifications import Notifier
+from events.webhooks import signing
+from events.webhooks.attempt import Outcome, post
+from events.webhooks.config import DeliveryConfig
+from events.webhooks.transport import pinned_client
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
 LOCK_CLASS = 0x4B454855  # "KEHU": two-int advisory keys of webhooks never meet projections' keys
+MIN_LOOP_S = 0.2  # a busy log wakes the dispatcher often; it need not look more often than this
 
-
-@dataclass(frozen=True)
-class DeliveryConfig:
-    retry_base_s: float = 0.5
-    retry_max_s: float = 30.0
-    timeout_s: float = 10.0
-    standby_interval_s: float = 1.0
-
-
-    def backoff(self, failures: int) -> float:
-        return float(min(self.retry_base_s * 2 ** max(failures - 1, 0), self.retry_max_s))
-
-
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: the timestamp is signed too, so a
-    receiver can refuse replays of an old delivery."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def event_body(e: StoredEvent) -> bytes:
-    """The event as the GraphQL API shows it (camelCase), one event per request."""
-    m = e.metadata
-    return json.dumps({
-        "position": e.position, "streamId": e.stream_id, "streamType": e.stream_type,
-        "version": e.version, "type": e.event_type, "schemaVersion": e.schema_version,
-        "payload": e.payload, "actorId": m.actor_id, "actorName": m.actor_name,
-        "actorRole": m.actor_role, "correlationId": m.correlation_id,
-        "causationId": m.causation_id, "policyVersion": m.policy_version,
-        "recordedAt": e.recorded_at.isoformat(), "hash": e.hash.hex(),
-    }, ensure_ascii=False, separators=(",", ":")).encode()
+_HOOK = """
+SELECT w.url, w.secret, w.event_types, w.active, d.last_position, d.consecutive_failures,
+       CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END AS previous_secret
+FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id WHERE w.id = $1
+"""
+_ACTIVE = ("SELECT w.id FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id"
+           " WHERE w.active")
 
 
 def lock_key(webhook_id: str) -> int:
@@ -76,32 +58,25 @@ def lock_key(webhook_id: str) -> int:
     return zlib.crc32(webhook_id.encode()) - 2**31
 
 
-_HOOK = """
-SELECT w.url, w.secret, w.event_types, w.active, d.last_position, d.consecutive_failures
-FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id WHERE w.id = $1
-"""
-_ACTIVE = ("SELECT w.id FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id"
-           " WHERE w.active")
-MIN_LOOP_S = 0.2  # a busy log wakes the dispatcher often; it need not look more often than this
+def request_headers(hook: asyncpg.Record, e: StoredEvent, body: bytes, webhook_id: str,
+                    now: int) -> dict[str, str]:
+    """Signed by the current secret and, during a rotation's overlap, the previous one too."""
+    secrets = [hook["secret"]] + ([hook["previous_secret"]] if hook["previous_secret"] else [])
+    return {"Content-Type": "application/json", "X-Kehu-Event-Position": str(e.position),
+            "X-Kehu-Webhook-Id": webhook_id,
+            **signing.headers(event_id(e), now, body, secrets)}
 
 
-async def _post(client: httpx.AsyncClient, hook: asyncpg.Record, e: StoredEvent,
-                webhook_id: str) -> str | None:
-    """One delivery attempt; None on success, else why it failed."""
-    body = event_body(e)
-    headers = {
-        "Content-Type": "application/json",
-        "X-Kehu-Signature": sign(hook["secret"], body, int(time.time())),
-        "X-Kehu-Event-Position": str(e.position),
-        "X-Kehu-Webhook-Id": webhook_id,
-    }
+async def _attempt(client: httpx.AsyncClient, hook: asyncpg.Record, e: StoredEvent,
+                   webhook_id: str, config: DeliveryConfig) -> Outcome:
+    body = public_json(e, config.timezone)
     try:
-        response = await client.post(hook["url"], content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"[:1000]
-    if 200 <= response.status_code < 300:
-        return None
-    return f"HTTP {response.status_code}: {response.text[:500]}"
+        headers = request_headers(hook, e, body, webhook_id, int(time.time()))
+    except ValueError:  # a secret that is not whsec_ base64 (rows written before 0004)
+        log.error("webhook %s: its secret cannot sign; rotate it", webhook_id)
+        return Outcome(None, "the webhook's secret cannot sign; rotate it")
+    return await post(client, hook["url"], body, headers, config.timeout_s,
+                      f"{webhook_id} event {e.position}")
 
 
 async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: str,
@@ -111,8 +86,8 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         hook = await pool.fetchrow(_HOOK, webhook_id)
         if hook is None or not hook["active"]:
             return False
-        error = await _post(client, hook, e, webhook_id)
-        if error is None:
+        outcome = await _attempt(client, hook, e, webhook_id, config)
+        if outcome.ok:
             await pool.execute(
                 "UPDATE webhook_deliveries SET last_position = greatest(last_position, $2),"
                 " delivered = delivered + 1, attempts = attempts + 1, consecutive_failures = 0,"
@@ -123,14 +98,14 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         await pool.execute(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, consecutive_failures = $2,"
             " last_error = $3, last_attempt_at = now() WHERE webhook_id = $1",
-            webhook_id, failures, f"event {e.position}: {error}")
+            webhook_id, failures, f"event {e.position}: {outcome.error}")
         await asyncio.sleep(config.backoff(failures))
 
 
 async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notifier,
                   webhook_id: str, config: DeliveryConfig) -> None:
     """The deliverer of one webhook, run while this process holds its lock; returns when the
-    webhook is inactive."""
+    webhook is inactive. Whatever fails is logged and retried: it never ends on an error."""
     while True:
         try:
             hook = await pool.fetchrow(_HOOK, webhook_id)
@@ -141,8 +116,10 @@ async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notif
                 for event in page:
                     if not await _deliver(pool, client, webhook_id, event, config):
                         return
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("webhook %s: %s; retrying", webhook_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # whatever it is, it is logged and retried: never a silent end
+            log.exception("webhook %s: deliverer failed; retrying", webhook_id)
             await asyncio.sleep(config.standby_interval_s)
 
 
@@ -155,7 +132,7 @@ class Dispatcher:
         self.held: dict[str, asyncio.Task[None]] = {}
 
     async def run_forever(self) -> None:
-        async with httpx.AsyncClient(timeout=self.config.timeout_s) as client:
+        async with pinned_client(self.config.policy, self.config.timeout_s) as client:
             while True:
                 conn: Any = None
                 try:
@@ -179,16 +156,20 @@ class Dispatcher:
         for task in self.held.values():
             task.cancel()
 
+    async def _release(self, conn: asyncpg.Connection, webhook_id: str) -> None:
+        task = self.held.pop(webhook_id)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("webhook %s: deliverer ended", webhook_id, exc_info=task.exception())
+        await conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_CLASS, lock_key(webhook_id))
+
     async def _serve(self, conn: asyncpg.Connection, client: httpx.AsyncClient) -> None:
         seen = 0
         while True:
             active = {r["id"] for r in await self.pool.fetch(_ACTIVE)}
             for webhook_id in [k for k, t in self.held.items() if k not in active or t.done()]:
-                task = self.held.pop(webhook_id)
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                await conn.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_CLASS,
-                                   lock_key(webhook_id))
+                await self._release(conn, webhook_id)
             wanted = sorted(active - self.held.keys())
             if wanted:
                 got = {r["k"] for r in await conn.fetch(

@@ -10,8 +10,8 @@ audit log does not show.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import asyncpg
 
@@ -19,7 +19,15 @@ from events.handling import Decision, Outcome, Stream, run
 from events.shared.context import Context
 from events.store.event_store import EventStore
 from events.webhooks import model as webhooks
-from events.webhooks.model import DeactivateWebhook, RegisterWebhook, WebhookState
+from events.webhooks import registrations, signing
+from events.webhooks.config import DeliveryConfig
+from events.webhooks.model import (
+    DeactivateWebhook,
+    RegisterWebhook,
+    RotateWebhookSecret,
+    WebhookSecretRotated,
+    WebhookState,
+)
 
 
 def webhook_stream(webhook_id: str) -> Stream[WebhookState]:
@@ -34,14 +42,16 @@ class Registered:
 
 
 async def register_webhook(store: EventStore, pool: asyncpg.Pool, ctx: Context,
-                           command: RegisterWebhook, *,
+                           command: RegisterWebhook, config: DeliveryConfig, *,
                            idempotency_key: str | None = None) -> Registered:
-    secret = secrets.token_urlsafe(32)
+    secret = signing.generate_secret()
 
     async def decide(state: WebhookState | None) -> Decision:
-        events = webhooks.decide(state, command, ctx)
+        events = webhooks.decide(state, command, ctx)  # the role first, then the address
+        await registrations.check_destination(command.url, config.policy)
         head = await store.head_position()
         async with pool.acquire() as conn, conn.transaction():
+            await registrations.admit(conn, ctx.actor.user_id, config)
             await conn.execute(
                 "INSERT INTO webhooks (id, url, event_types, description, secret, created_by,"
                 " active) VALUES ($1, $2, $3, $4, $5, $6, false)",
@@ -83,3 +93,28 @@ async def deactivate_webhook(store: EventStore, pool: asyncpg.Pool, ctx: Context
     await pool.execute("UPDATE webhooks SET active = false, deactivated_at = now()"
                        " WHERE id = $1", command.webhook_id)
     return outcome
+
+
+@dataclass(frozen=True)
+class Rotated:
+    outcome: Outcome[WebhookState]
+    secret: str | None  # shown once: None when the answer is a replay
+    previous_valid_until: datetime | None
+
+
+async def rotate_webhook_secret(store: EventStore, pool: asyncpg.Pool, ctx: Context,
+                                command: RotateWebhookSecret, *,
+                                idempotency_key: str | None = None) -> Rotated:
+    """The event first, then the new secret: a crash in between leaves the old secret signing,
+    and the caller, who got no new secret, rotates again."""
+    async def decide(state: WebhookState | None) -> Decision:
+        return Decision(webhooks.decide(state, command, ctx))
+
+    outcome = await run(store, ctx, webhook_stream(command.webhook_id), command, decide,
+                        idempotency_key=idempotency_key, any_role=True)
+    if outcome.decision is None:
+        return Rotated(outcome, None, None)
+    (event,) = outcome.decision.events
+    assert isinstance(event, WebhookSecretRotated)
+    secret = await registrations.rotate_secret(pool, command.webhook_id, command.overlap_s)
+    return Rotated(outcome, secret, event.previous_valid_until)

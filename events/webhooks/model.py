@@ -9,7 +9,7 @@ webhooks table, and shown once to the caller who registered.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from events.shared.actors import Role
@@ -45,6 +45,12 @@ class DeactivateWebhook:
 
 
 @dataclass(frozen=True)
+class RotateWebhookSecret:
+    webhook_id: str
+    overlap_s: int
+
+
+@dataclass(frozen=True)
 class WebhookRegistered(Event):
     webhook_id: str
     url: str
@@ -63,6 +69,16 @@ class WebhookDeactivated(Event):
 
 
 @dataclass(frozen=True)
+class WebhookSecretRotated(Event):
+    """A new signing secret (not in the event); the previous one signs too until then."""
+
+    webhook_id: str
+    rotated_by: str
+    rotated_at: datetime
+    previous_valid_until: datetime
+
+
+@dataclass(frozen=True)
 class WebhookState:
     webhook_id: str
     url: str
@@ -72,7 +88,8 @@ class WebhookState:
 
 
 def decide(
-    state: WebhookState | None, command: RegisterWebhook | DeactivateWebhook, ctx: Context
+    state: WebhookState | None, command: RegisterWebhook | DeactivateWebhook | RotateWebhookSecret,
+    ctx: Context,
 ) -> list[Event]:
     ctx.require_role(*REGISTRARS, action="managing webhooks", rule="roles")
     if isinstance(command, RegisterWebhook):
@@ -88,9 +105,12 @@ def decide(
     if state is None:
         raise NotFound(f"no webhook {command.webhook_id}", field="id")
     if ctx.actor.role is not Role.MANAGER and ctx.actor.user_id != state.registered_by:
-        raise Forbidden("only its registrant or a manager deactivates a webhook", rule="roles")
+        raise Forbidden("only its registrant or a manager changes a webhook", rule="roles")
     if not state.active:
         raise InvalidState(f"webhook {command.webhook_id} is already inactive", field="id")
+    if isinstance(command, RotateWebhookSecret):
+        return [WebhookSecretRotated(command.webhook_id, ctx.actor.user_id, ctx.now,
+                                     ctx.now + timedelta(seconds=command.overlap_s))]
     problems = Problems()
     problems.text("reason", command.reason, limit=MAX_DESCRIPTION, required=False)
     if "\x00" in command.reason:
@@ -128,4 +148,6 @@ def evolve(state: WebhookState | None, event: Event) -> WebhookState:
         raise ValueError(f"{type(event).__name__} before WebhookRegistered")
     if isinstance(event, WebhookDeactivated):
         return replace(state, active=False)
+    if isinstance(event, WebhookSecretRotated):
+        return state
     raise TypeError(f"not a webhook event: {type(event).__name__}")

@@ -17,14 +17,15 @@ from strawberry.types import Info
 
 from events.bills.model import RestaurantBillSettled
 from events.customers import model as customers
+from events.integration.public import public_value
 from events.meals import model as meals
 from events.meals.events import MealSettled
 from events.shared.validation import MAX_STREAM_ID
-from events.store.codec import to_data
 from events.store.envelope import Event, StoredEvent
 from events.visits import model as visits
 from schema.audit.checkpoints import CheckpointQueries, CheckpointSubscriptions
 from schema.audit.log import LOG_READERS, LoggedEvent, follow_log
+from schema.audit.streams import entity_stream, resolve_stream
 from schema.context import BadInput, ctx_of, require_reader
 
 SETTLEMENT_TYPES = [MealSettled.type_name(), RestaurantBillSettled.type_name()]
@@ -73,45 +74,51 @@ def _policy_version(stored: list[StoredEvent], state: Any) -> int | None:
 
 
 def _meal_findings(state: meals.MealState) -> Any:
-    return to_data({"atRequest": state.findings, "atCost": state.cost_findings})
+    return {"atRequest": state.findings, "atCost": state.cost_findings}
 
 
 async def _as_of(
-    info: Info[Any, Any], entity_id: str, at: datetime, *, stream_id: Callable[[str], str],
+    info: Info[Any, Any], given_id: str, at: datetime, *, stream_id: Callable[[str], str],
     evolve: Callable[[Any, Event], Any], findings: Callable[[Any], Any] | None = None,
 ) -> AsOfState | None:
     require_reader(info, *LOG_READERS)
-    _check_id(entity_id, "id")
+    _check_id(given_id, "id")
     if at.tzinfo is None:
         raise BadInput("at needs a time zone (e.g. 2024-06-03T10:00:00+08:00)", field="at")
-    sid = stream_id(entity_id)
-    stored = await ctx_of(info).store.read_stream(sid, until=at)
+    ctx = ctx_of(info)
+    tz = ctx.settings.timezone
+    # The stream id (meal-<id>) or the entity id (<id>): the same convention as history.
+    entity, sid = await entity_stream(ctx.pool, given_id, stream_id)
+    stored = await ctx.store.read_stream(sid, until=at)
     state = _replay(stored, evolve)
     if state is None:
         return None  # it did not exist yet at `at`
     status = getattr(state, "status", None)
     last = stored[-1]
     return AsOfState(
-        id=strawberry.ID(entity_id), stream_id=sid, at=at,
-        status=None if status is None else str(status.value), version=last.version,
-        event_count=len(stored), last_recorded_at=last.recorded_at,
+        id=strawberry.ID(entity), stream_id=sid, at=at.astimezone(tz),
+        status=None if status is None else str(status.name), version=last.version,
+        event_count=len(stored), last_recorded_at=last.recorded_at.astimezone(tz),
         last_event_type=last.event_type, policy_version=_policy_version(stored, state),
-        findings=cast(JSON, findings(state)) if findings else None,
-        state=cast(JSON, to_data(state)),
+        findings=cast(JSON, public_value(findings(state), tz)) if findings else None,
+        state=cast(JSON, public_value(state, tz)),
     )
 
 
 @strawberry.type
 class AuditQueries:
     @strawberry.field(description="A stream's events with who, when, why and the rule-book "
-                      "version, oldest first; `upTo` stops at a time.")
+                      "version, oldest first; `upTo` stops at a time. `streamId` is a stream id "
+                      "(meal-<id>) or an entity's id (<id>).")
     async def history(
         self, info: Info[Any, Any], stream_id: strawberry.ID, up_to: datetime | None = None
     ) -> list[LoggedEvent]:
         require_reader(info, *LOG_READERS)
         _check_id(str(stream_id), "streamId")
-        stored = await ctx_of(info).store.read_stream(str(stream_id), until=up_to)
-        return [LoggedEvent.from_stored(e) for e in stored]
+        ctx = ctx_of(info)
+        sid = await resolve_stream(ctx.pool, str(stream_id))
+        stored = await ctx.store.read_stream(sid, until=up_to)
+        return [LoggedEvent.from_stored(e, ctx.settings.timezone) for e in stored]
 
     @strawberry.field(description="A meal request as it stood at `at` (null: not yet requested).")
     async def meal_request_as_of(
@@ -142,8 +149,9 @@ class AuditSubscriptions:
         self, info: Info[Any, Any], after: int = 0
     ) -> AsyncGenerator[LoggedEvent, None]:
         require_reader(info, *LOG_READERS)
+        timezone = ctx_of(info).settings.timezone
         async for event in follow_log(info, after, SETTLEMENT_TYPES):
-            yield LoggedEvent.from_stored(event)
+            yield LoggedEvent.from_stored(event, timezone)
 
 
 QUERIES = [AuditQueries, CheckpointQueries]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from events.integration.public import event_id, public_data
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
@@ -26,6 +27,8 @@ MAX_PAGE_SIZE = 5000
 
 @strawberry.type(description="One event of the append-only log, with who, when and why.")
 class LoggedEvent:
+    id: str = strawberry.field(description="The event's id, `<streamId>:<version>`: the same in "
+                               "webhooks (webhook-id) and NATS (Nats-Msg-Id).")
     position: int
     stream_id: str
     stream_type: str
@@ -41,19 +44,29 @@ class LoggedEvent:
     policy_version: int | None = strawberry.field(
         description="The rule-book version the decision was made under (M15)."
     )
-    recorded_at: datetime
+    recorded_at: datetime = strawberry.field(description="With the company's offset.")
     hash: str = strawberry.field(description="SHA-256 chain hash, hex.")
+    stored: strawberry.Private[StoredEvent]
+    timezone: strawberry.Private[tzinfo]
+
+    @strawberry.field(description="The event's data in the API's shape (camelCase, money as "
+                      "decimal strings, enum values, times with the company offset), as "
+                      "webhooks and NATS deliver it; `payload` is the stored form. "
+                      "docs/integrations.md lists each event type's fields.")
+    def data(self) -> JSON:
+        return cast(JSON, public_data(self.stored, self.timezone))
 
     @classmethod
-    def from_stored(cls, e: StoredEvent) -> LoggedEvent:
+    def from_stored(cls, e: StoredEvent, timezone: tzinfo) -> LoggedEvent:
         m = e.metadata
         return cls(
-            position=e.position, stream_id=e.stream_id, stream_type=e.stream_type,
+            id=event_id(e), stored=e, timezone=timezone, position=e.position,
+            stream_id=e.stream_id, stream_type=e.stream_type,
             version=e.version, type=e.event_type, schema_version=e.schema_version,
             payload=cast(JSON, e.payload), actor_id=m.actor_id, actor_name=m.actor_name,
             actor_role=m.actor_role, correlation_id=m.correlation_id,
             causation_id=m.causation_id, policy_version=m.policy_version,
-            recorded_at=e.recorded_at, hash=e.hash.hex(),
+            recorded_at=e.recorded_at.astimezone(timezone), hash=e.hash.hex(),
         )
 
 
@@ -93,12 +106,14 @@ class LogQueries:
             after, ctx.page_size(first), types, stream_type=stream_type, actor_id=actor,
             recorded_from=from_time, recorded_to=to_time,
         )
-        return [LoggedEvent.from_stored(e) for e in found]
+        return [LoggedEvent.from_stored(e, ctx.settings.timezone) for e in found]
 
     @strawberry.field(description="Every event of one stream, in version order.")
     async def stream(self, info: Info[Any, Any], id: strawberry.ID) -> list[LoggedEvent]:
         require_reader(info, *LOG_READERS)
-        return [LoggedEvent.from_stored(e) for e in await ctx_of(info).store.read_stream(str(id))]
+        ctx = ctx_of(info)
+        stored = await ctx.store.read_stream(str(id))
+        return [LoggedEvent.from_stored(e, ctx.settings.timezone) for e in stored]
 
     @strawberry.field(description="Check the hash chain; names the first bad event.")
     async def verify_audit_log(
@@ -180,8 +195,9 @@ class LogSubscriptions:
         self, info: Info[Any, Any], after: int = 0, types: list[str] | None = None
     ) -> AsyncGenerator[LoggedEvent, None]:
         require_reader(info, *LOG_READERS)
+        timezone = ctx_of(info).settings.timezone
         async for event in follow_log(info, after, types):
-            yield LoggedEvent.from_stored(event)
+            yield LoggedEvent.from_stored(event, timezone)
 
     @strawberry.subscription(description="Events after a position, a page per message: catch"
                                          " up, then live. Never an empty page.")

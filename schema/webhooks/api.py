@@ -61,7 +61,8 @@ class Webhook:
 class RegisterWebhookOk(MutationOk):
     webhook: Webhook
     secret: str | None = strawberry.field(
-        description="The HMAC-SHA256 signing secret. Shown once; null when replayed."
+        description="The signing secret (Standard Webhooks, whsec_...). Shown once; null when"
+        " replayed."
     )
 
 
@@ -72,7 +73,8 @@ class DeactivateWebhookOk(MutationOk):
 
 @strawberry.input
 class RegisterWebhookInput:
-    url: str = strawberry.field(description="http(s) URL, at most 2000 characters.")
+    url: str = strawberry.field(description="https URL, at most 2000 characters, of a public"
+                                " address (docs/integrations.md: where a webhook may point).")
     event_types: list[str] = strawberry.field(description="1 to 50 event type names.")
     description: str | None = None
 
@@ -113,7 +115,7 @@ class WebhookMutations:
             command = webhooks.RegisterWebhook(uuid.uuid4().hex, input.url,
                                                tuple(input.event_types), input.description or "")
             done = await register_webhook(ctx.store, ctx.pool, command_ctx, command,
-                                          idempotency_key=key)
+                                          ctx.settings.webhook_delivery, idempotency_key=key)
             return RegisterWebhookOk(**ok_fields(done.outcome), secret=done.secret,
                                      webhook=await _fetch(ctx.pool, done.webhook_id))
 

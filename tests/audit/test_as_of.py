@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from events.customers import model as customers
+from events.integration.public import public_data
 from events.meals import model as meals
 from events.shared.actors import Role
 from events.store.event_store import EventStore
@@ -38,13 +40,14 @@ async def test_M2_meal_as_of_between_request_and_approval_shows_requested(
     now = await as_of(approved.recorded_at.isoformat())
     assert before is None
     assert then is not None and now is not None
-    assert then["status"] == "requested" and then["version"] == 1 and then["eventCount"] == 1
+    assert then["status"] == "REQUESTED" and then["version"] == 1 and then["eventCount"] == 1
     assert then["lastEventType"] == "MealRequested"
-    assert now["status"] == "approved" and now["eventCount"] == 2
+    assert now["status"] == "APPROVED" and now["eventCount"] == 2
     state = then["state"]
-    assert isinstance(state, dict) and state["requested_by"] == requester.user_id
-    assert state["approved_by"] is None
-    assert isinstance(now["state"], dict) and now["state"]["approved_by"] == boss.user_id
+    # The API's shape: camelCase, enum values (docs/integrations.md).
+    assert isinstance(state, dict) and state["requestedBy"] == requester.user_id
+    assert state["approvedBy"] is None
+    assert isinstance(now["state"], dict) and now["state"]["approvedBy"] == boss.user_id
 
 
 async def test_M15_meal_as_of_shows_policy_version_and_findings(
@@ -57,7 +60,7 @@ async def test_M15_meal_as_of_shows_policy_version_and_findings(
                      {"id": meal_id, "at": requested.recorded_at.isoformat()}, auth=AUDITOR)
     result = body["data"]["mealRequestAsOf"]
     assert result["policyVersion"] == flows.POLICY_VERSION
-    expected = requested.payload["findings"]
+    expected = public_data(requested, ZoneInfo("Asia/Shanghai"))["findings"]
     assert result["findings"] == {"atRequest": expected, "atCost": []}
 
 
@@ -74,10 +77,10 @@ async def test_customer_as_of_shows_the_tier_before_it_changed(
                      auth=AUDITOR)
     now = await gql(live_server, query, {"id": customer_id,
                                          "at": changed.recorded_at.isoformat()}, auth=AUDITOR)
-    assert then["data"]["customerAsOf"]["state"]["tier"] == "general"
+    assert then["data"]["customerAsOf"]["state"]["tier"] == "GENERAL"
     assert then["data"]["customerAsOf"]["version"] == 1
-    assert now["data"]["customerAsOf"]["state"]["tier"] == "important"
-    assert now["data"]["customerAsOf"]["status"] == "active"
+    assert now["data"]["customerAsOf"]["state"]["tier"] == "IMPORTANT"
+    assert now["data"]["customerAsOf"]["status"] == "ACTIVE"
 
 
 async def test_V2_visit_as_of_before_its_plan_is_null(
@@ -93,7 +96,7 @@ async def test_V2_visit_as_of_before_its_plan_is_null(
     after = await gql(live_server, query, {"id": visit_id, "at": planned.recorded_at.isoformat()},
                       auth=AUDITOR)
     assert before["data"]["visitAsOf"] is None
-    assert after["data"]["visitAsOf"]["status"] == "planned"
+    assert after["data"]["visitAsOf"]["status"] == "PLANNED"
 
 
 async def test_as_of_needs_a_time_zone_and_a_reader_role(live_server: LiveServer) -> None:

@@ -10,13 +10,17 @@ from collections.abc import Callable
 from events.store.db import create_pool
 from events.store.event_store import EventStore
 from events.store.notifications import Notifier
-from events.webhooks.delivery import DeliveryConfig, Dispatcher
+from events.webhooks import signing
+from events.webhooks.config import DeliveryConfig
+from events.webhooks.delivery import Dispatcher
+from events.webhooks.destinations import Policy
 from tests.audit import flows
 from tests.audit.receiver import run_receiver
 from tests.audit.webhook_support import wait_for
 from tests.random_refs import random_id
 
-CONFIG = DeliveryConfig(retry_base_s=0.05, retry_max_s=0.2, standby_interval_s=0.1)
+CONFIG = DeliveryConfig(retry_base_s=0.05, retry_max_s=0.2, standby_interval_s=0.1,
+                        policy=Policy.parse("127.0.0.0/8", allow_http=True))
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
@@ -39,7 +43,8 @@ async def test_M13_a_standby_takes_over_a_webhook_when_its_holder_goes(fresh_dsn
             webhook_id = random_id("wh-")
             await pool.execute(
                 "INSERT INTO webhooks (id, url, event_types, secret, created_by)"
-                " VALUES ($1, $2, $3, 's', 'test')", webhook_id, receiver.url, ["MealSettled"])
+                " VALUES ($1, $2, $3, $4, 'test')", webhook_id, receiver.url, ["MealSettled"],
+                signing.generate_secret())
             await pool.execute("INSERT INTO webhook_deliveries (webhook_id, last_position)"
                                " VALUES ($1, 0)", webhook_id)
             tasks.append(asyncio.create_task(first.run_forever()))

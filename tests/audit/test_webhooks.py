@@ -3,13 +3,10 @@ recorded, and audited (who registered what)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 
 from events.shared.actors import Role
 from events.store.event_store import EventStore
-from events.webhooks.delivery import DeliveryConfig, sign
 from tests.audit import flows
 from tests.audit.receiver import run_receiver
 from tests.audit.webhook_support import REGISTER, SETTLEMENTS, register, verify, wait_for
@@ -105,19 +102,6 @@ async def test_bad_url_and_unknown_event_types_are_named(live_server: LiveServer
     result = await register(live_server, auth, "ftp://files", ["MealSettled", "MealSetled"])
     assert result["__typename"] == "ValidationError"
     assert [p["field"] for p in result["problems"]] == ["url", "eventTypes[1]"]
-
-
-def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
-    body = b'{"position":1}'
-    header = sign("s3cret", body, 1_700_000_000)
-    expected = hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
-    assert header == f"t=1700000000,v1={expected}"
-
-
-def test_retry_backoff_doubles_and_is_bounded() -> None:
-    config = DeliveryConfig(retry_base_s=0.5, retry_max_s=30)
-    assert [config.backoff(n) for n in (1, 2, 3, 4)] == [0.5, 1, 2, 4]
-    assert config.backoff(50) == 30
 
 
 async def test_nul_characters_are_refused_as_input_not_server_errors(

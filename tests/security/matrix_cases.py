@@ -368,6 +368,7 @@ SETUPS: dict[str, Setup] = {
                                 "reviewedBy": "Wang"}),
     "registerWebhook": fixed(WEBHOOK),
     "deactivateWebhook": deactivate_webhook,
+    "rotateWebhookSecret": deactivate_webhook,  # the same: one's own webhook, or a manager
 }
 
 # Cases that read-then-write one shared stream (the rule book's next version): run one by one.

@@ -67,6 +67,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     # managers who set them up); deactivating: its registrant or a manager.
     "registerWebhook": frozenset({INT, M}),
     "deactivateWebhook": frozenset({INT, M}),
+    "rotateWebhookSecret": frozenset({INT, M}),
 }
 
 CALLERS: list[Role | None] = [*Role, None]  # None: anonymous, no token
