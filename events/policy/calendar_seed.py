@@ -17,8 +17,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from events.policy.calendar import SEED_DATA
-
 
 def package_data() -> dict[str, Any]:
     """The package's holidays and make-up working days, grouped by year, as JSON-ready data."""
@@ -37,8 +35,10 @@ def package_data() -> dict[str, Any]:
 
 
 def main() -> None:
-    target = Path(__file__).with_name(SEED_DATA)
-    text = json.dumps(package_data(), ensure_ascii=False, indent=1)
+    data = package_data()
+    # A new file per package release: files already shipped are what past versions applied.
+    target = Path(__file__).with_name(f"calendar-{data['source'].replace(' ', '-')}.json")
+    text = json.dumps(data, ensure_ascii=False, indent=1)
     # One [day, name] pair per line, so a reviewer reads a year's diff at a glance.
     text = re.sub(r'\[\s+("[^"]+"),\s+("[^"]+")\s+\]', r"[\1, \2]", text)
     target.write_text(text + "\n", encoding="utf-8")
