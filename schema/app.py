@@ -23,6 +23,7 @@ from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
 from schema.limits import extensions
 from schema.meals import api as meals_api
+from schema.people import api as people_api
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
 from schema.sales import api as sales_api
@@ -34,7 +35,7 @@ from schema.webhooks import api as webhooks_api
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api,
+    webhooks_api, people_api,
 )
 
 

@@ -52,6 +52,10 @@ class Settings:
     # `kehu serve --demo`: fill an empty database with the demo world on start.
     demo: bool = False
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    # --- rule book (issue 16) ---
+    # Tests only: a file holding the current time (ISO, with zone) decisions are made at, so
+    # time rules run on the real server with an injected clock (schema/clock.py).
+    clock_file: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -79,6 +83,8 @@ class Settings:
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
             db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
             demo=_bool("KEHU_DEMO", False),
+            clock_file=Path(os.environ["KEHU_CLOCK_FILE"])
+            if os.environ.get("KEHU_CLOCK_FILE") else None,
             webhook_delivery=DeliveryConfig(
                 retry_base_s=_float("KEHU_WEBHOOK_RETRY_BASE", 0.5),
                 retry_max_s=_float("KEHU_WEBHOOK_RETRY_MAX", 30.0),

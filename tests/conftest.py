@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -88,7 +89,34 @@ async def fresh_dsn(server_dsn: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's injected clock: empty means the system clock (see schema/clock.py)."""
+    path = tmp_path_factory.mktemp("clock") / "now"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(dsn: str, tmp_path_factory: pytest.TempPathFactory,
+                clock_file: Path) -> Iterator[LiveServer]:
     """One real uvicorn process for the session's end-to-end tests."""
-    with run_server(dsn, tmp_path_factory.mktemp("live")) as server:
+    with run_server(dsn, tmp_path_factory.mktemp("live"),
+                    KEHU_CLOCK_FILE=str(clock_file)) as server:
         yield server
+
+
+class Clock:
+    """Moves the live server's time for time rules (M11 deadlines, M13 month end)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self, moment: datetime) -> None:
+        assert moment.tzinfo is not None
+        self.path.write_text(moment.isoformat(), encoding="utf-8")
+
+
+@pytest.fixture
+def clock(clock_file: Path) -> Iterator[Clock]:
+    yield Clock(clock_file)
+    clock_file.write_text("", encoding="utf-8")  # back to the system clock for other tests

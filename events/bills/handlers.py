@@ -21,6 +21,7 @@ from events.bills.model import (
 from events.handling import execute, execute_appends, load
 from events.meals import model as meals
 from events.meals.state import MealState, MealStatus
+from events.policy.handlers import in_force_on
 from events.shared.context import Context
 from events.store.event_store import AppendResult, EventStore, StreamAppend
 
@@ -55,16 +56,20 @@ async def settle_bill(
     idempotency_key: str | None = None,
 ) -> AppendResult:
     bill_stream = restaurant_bills.stream_id(command.restaurant, command.month)
+    # The settlement is a decision of its own (M15): the version in force today, recorded in
+    # the events' payloads and metadata alike.
+    version = (await in_force_on(store, ctx.today)).version
     return await execute_appends(
         store, ctx, stream_id=bill_stream, command=command,
-        decide_appends=lambda: _decide_settlement(store, ctx, command, bill_stream, candidates),
-        idempotency_key=idempotency_key,
+        decide_appends=lambda: _decide_settlement(store, ctx, command, bill_stream, candidates,
+                                                  version),
+        idempotency_key=idempotency_key, policy_version=version,
     )
 
 
 async def _decide_settlement(
     store: EventStore, ctx: Context, command: SettleRestaurantBill, bill_stream: str,
-    candidates: Candidates,
+    candidates: Candidates, version: int,
 ) -> list[StreamAppend]:
     bill, bill_version = await load(store, bill_stream, restaurant_bills.evolve)
     loaded: dict[str, tuple[MealState, int]] = {}
@@ -74,7 +79,8 @@ async def _decide_settlement(
         if state is not None and state.status is MealStatus.SIGNED:
             loaded[meal_id] = (state, version)
     signed = [signed_meal(state, ctx) for state, _ in loaded.values()]
-    events = restaurant_bills.decide(bill, command, ctx, signed_meals=signed)
+    events = restaurant_bills.decide(bill, command, ctx, signed_meals=signed,
+                                     policy_version=version)
     appends = [StreamAppend(bill_stream, restaurant_bills.STREAM_TYPE, bill_version, events)]
     settled = events[0]
     assert isinstance(settled, RestaurantBillSettled)

@@ -1,7 +1,8 @@
 """Handlers for the meal aggregate: look up the facts a decision needs, then execute it.
 
-The facts: the rule book in force on the meal date in the company time zone (M15) and the
-customer's tier from the customer record (M5). Decisions on an existing meal record the version
+The facts: the rule book in force on the meal date in the company time zone (M15), the
+customer's tier from the customer record (M5) and, for a verbal approval, the person it names
+from the people directory (M11). Decisions on an existing meal record the version
 the meal was decided under in their metadata, so an auditor sees it on every event.
 """
 
@@ -17,9 +18,12 @@ from events.meals.commands import (
     ApproveMealVerbally,
     MealCommand,
     RecordMealCost,
+    ReportUnapprovedMeal,
     RequestMeal,
     validate_form,
 )
+from events.people.handlers import load_person
+from events.people.model import PersonState
 from events.policy.figures import PolicyFigures
 from events.policy.handlers import in_force_on
 from events.policy.values import CustomerTier
@@ -33,6 +37,7 @@ class Facts:
     figures: PolicyFigures | None = None
     policy_version: int | None = None
     customer_tier: CustomerTier | None = None
+    named: PersonState | None = None
 
 
 async def customer_tier(store: EventStore, customer_id: str) -> CustomerTier:
@@ -57,6 +62,12 @@ async def facts_for(store: EventStore, ctx: Context, command: MealCommand) -> Fa
     if isinstance(command, ApproveMealVerbally):
         if not command.customer_id.strip():
             # decide() reports the blank id with every other problem of the input.
+            return await _policy_facts(store, ctx, command.meal_at, CustomerTier.GENERAL)
+        facts = await _new_meal_facts(store, ctx, command.customer_id, command.meal_at)
+        named = await load_person(store, command.requested_by)
+        return Facts(facts.figures, facts.policy_version, facts.customer_tier, named)
+    if isinstance(command, ReportUnapprovedMeal):
+        if not command.customer_id.strip():
             return await _policy_facts(store, ctx, command.meal_at, CustomerTier.GENERAL)
         return await _new_meal_facts(store, ctx, command.customer_id, command.meal_at)
     state, _ = await load(store, meals.stream_id(command.meal_id), meals.evolve)
@@ -92,7 +103,7 @@ async def handle_meal(
         evolve=meals.evolve,
         decide=lambda state: meals.decide(
             state, command, ctx, figures=facts.figures, policy_version=facts.policy_version,
-            customer_tier=facts.customer_tier,
+            customer_tier=facts.customer_tier, named=facts.named,
         ),
         command=command, idempotency_key=idempotency_key, policy_version=facts.policy_version,
     )

@@ -1,13 +1,17 @@
-"""The meal request aggregate (M2-M14): decide() is pure; evolve() lives in meal_state.
+"""The meal request aggregate (M2-M14): decide() is pure; evolve() lives in state.py.
 
-requested -> approved | rejected; approved -> held -> signed -> settled.
-Emergency (M11): verbally_approved -> pending_paperwork (cost recorded) -> paperwork_completed
--> signed -> settled, or -> reimbursement_denied once the paperwork deadline has passed (M14).
-The handler passes the rule book in force on the meal date and the customer's tier.
+requested -> approved | rejected; approved -> held (cost) -> signed -> settled.
+Emergency (M11): verbal approval -> pending_paperwork -> paperwork_completed (the cost may come
+before or after) -> signed -> settled, or -> reimbursement_denied past the deadline (M14).
+Held without approval (M14): reported -> pending_paperwork -> paperwork_completed -> the
+manager approves as an exception (then as above) or denies reimbursement.
+The handler passes the rule book in force on the meal date, the customer's tier and, for a
+verbal approval, the person it names.
 """
 
 from __future__ import annotations
 
+from events.meals.after_the_fact import approve_after_the_fact, report
 from events.meals.commands import (
     ApproveMeal,
     ApproveMealVerbally,
@@ -17,18 +21,16 @@ from events.meals.commands import (
     MealCommand,
     RecordMealCost,
     RejectMeal,
+    ReportUnapprovedMeal,
     RequestMeal,
     SettleMeal,
     SignMealCost,
-    amount_problems,
-    headcount_problems,
     validate_form,
 )
+from events.meals.costs import record_cost, sign
 from events.meals.emergency import approve_verbally, complete_paperwork, deny
 from events.meals.events import (
     MealApproved,
-    MealCostRecorded,
-    MealCostSigned,
     MealRejected,
     MealRequested,
     MealSettled,
@@ -37,11 +39,12 @@ from events.meals.events import (
 from events.meals.guards import expect, manager_of_others, need_text
 from events.meals.rules import PolicyBlocked, blocking, evaluate
 from events.meals.state import MealState, MealStatus, evolve
+from events.people.model import PersonState
 from events.policy.figures import PolicyFigures
 from events.policy.values import COST_CENTER, CustomerTier, MealType
 from events.shared.actors import Role
 from events.shared.context import Context
-from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.shared.errors import InvalidState, NotFound, ValidationFailed
 from events.store.envelope import Event
 
 STREAM_TYPE = "meal"
@@ -60,26 +63,31 @@ def decide(
     figures: PolicyFigures | None = None,
     policy_version: int | None = None,
     customer_tier: CustomerTier | None = None,
+    named: PersonState | None = None,
 ) -> list[Event]:
-    if isinstance(command, RequestMeal | ApproveMealVerbally):
+    if isinstance(command, RequestMeal | ApproveMealVerbally | ReportUnapprovedMeal):
         if state is not None:
             raise InvalidState(f"meal {command.meal_id} already exists", rule="M3")
         if figures is None or policy_version is None or customer_tier is None:
             raise TypeError("the handler must pass figures, policy_version and customer_tier")
         if isinstance(command, RequestMeal):
             return [_request(command, ctx, figures, policy_version, customer_tier)]
-        return [approve_verbally(command, ctx, figures, policy_version, customer_tier)]
+        if isinstance(command, ReportUnapprovedMeal):
+            return [report(command, ctx, figures, policy_version, customer_tier)]
+        return [approve_verbally(command, ctx, figures, policy_version, customer_tier, named)]
     if state is None:
         raise NotFound(f"no meal {command.meal_id}")
     if isinstance(command, RecordMealCost):
         if figures is None or policy_version is None:
             raise TypeError("the handler must pass figures and policy_version")
-        return [_record_cost(state, command, ctx, figures, policy_version)]
+        return [record_cost(state, command, ctx, figures, policy_version)]
     return [_decide_existing(state, command, ctx)]
 
 
 def _decide_existing(state: MealState, command: MealCommand, ctx: Context) -> Event:
     if isinstance(command, ApproveMeal):
+        if state.unapproved:
+            return approve_after_the_fact(state, command, ctx)
         return _approve(state, command, ctx)
     if isinstance(command, RejectMeal):
         manager_of_others(state, ctx, "reject", "M2")
@@ -91,12 +99,12 @@ def _decide_existing(state: MealState, command: MealCommand, ctx: Context) -> Ev
     if isinstance(command, IssueMealVouchers):
         return _issue_vouchers(state, command, ctx)
     if isinstance(command, SignMealCost):
-        return _sign(state, command, ctx)
+        return sign(state, command, ctx)
     if isinstance(command, SettleMeal):
         manager_of_others(state, ctx, "settle", "M13")
         expect(state, "M13", MealStatus.SIGNED)
         return MealSettled(state.meal_id, command.bill_id, command.month,
-                           ctx.actor.user_id, ctx.now)
+                           ctx.actor.user_id, ctx.now, command.policy_version)
     if isinstance(command, DenyReimbursement):
         return deny(state, command, ctx)
     raise TypeError(f"not a meal command: {type(command).__name__}")
@@ -116,6 +124,7 @@ def _request(
         figures, tier=tier, meal_type=form.meal_type, host=form.host, guests=form.guests,
         accompanying=form.accompanying, total_fen=form.estimated_total_fen,
         drinks_fen=form.estimated_drinks_fen, designated_restaurant=form.designated_restaurant,
+        manager_attends=form.manager_attends,
     )
     has_blocks = bool(blocking(findings))
     if has_blocks and not (form.exception_reason or "").strip():
@@ -159,42 +168,3 @@ def _issue_vouchers(
         raise ValidationFailed.single("count", f"issue 1 to {persons} vouchers", "M10")
     return MealVouchersIssued(state.meal_id, command.count, state.requested_by,
                               ctx.actor.user_id, ctx.now)
-
-
-def _record_cost(
-    state: MealState, command: RecordMealCost, ctx: Context, figures: PolicyFigures,
-    version: int,
-) -> MealCostRecorded:
-    # A verbal approval names its requester freely (M11), so being the requester is not enough:
-    # recording a bill is staff's or the manager's (roles table), never another role's.
-    ctx.require_role(Role.STAFF, Role.MANAGER, action="recording a meal's cost", rule="M12")
-    if ctx.actor.user_id != state.requested_by and ctx.actor.role is not Role.MANAGER:
-        raise Forbidden("the requester or a manager records a meal's cost", rule="M12")
-    expect(state, "M12", MealStatus.APPROVED, MealStatus.VERBALLY_APPROVED, MealStatus.HELD,
-            MealStatus.PENDING_PAPERWORK, MealStatus.PAPERWORK_COMPLETED)
-    if ctx.now < state.meal_at:
-        raise InvalidState("the cost is recorded after the meal", rule="M12")
-    problems = headcount_problems(command.guests, command.accompanying)
-    problems += amount_problems("totalFen", command.total_fen, "drinksFen", command.drinks_fen)
-    if problems:
-        raise ValidationFailed(problems)
-    # The tier recorded at request binds the meal; the actual bill is checked, never refused.
-    findings = evaluate(
-        figures, tier=state.customer_tier, meal_type=state.meal_type, host=state.host,
-        guests=command.guests, accompanying=command.accompanying,
-        total_fen=command.total_fen, drinks_fen=command.drinks_fen,
-    )
-    return MealCostRecorded(
-        state.meal_id, command.total_fen, command.drinks_fen, command.guests,
-        command.accompanying, tuple(findings), version, ctx.actor.user_id, ctx.now,
-    )
-
-
-def _sign(state: MealState, command: SignMealCost, ctx: Context) -> MealCostSigned:
-    manager_of_others(state, ctx, "sign", "M12")
-    expect(state, "M12", MealStatus.HELD, MealStatus.PAPERWORK_COMPLETED)
-    if blocking(state.cost_findings) and not command.annotation.strip():
-        raise ValidationFailed.single(
-            "annotation", "the actual bill breaks the rule book: annotate why it is signed", "M12"
-        )
-    return MealCostSigned(state.meal_id, command.annotation.strip(), ctx.actor.user_id, ctx.now)

@@ -86,6 +86,13 @@ class WorkingDayCalendar:
                 remaining -= 1
         return current
 
+    def working_day_on_or_after(self, day: date) -> date:
+        """`day` itself if it is a working day, else the next one (a due date never lands on a
+        day off)."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
     def holiday_name(self, day: date) -> str | None:
         """Why a weekday is off (for messages), None on an ordinary day."""
         return _index(self)[0].get(day)

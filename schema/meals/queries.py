@@ -26,7 +26,12 @@ from schema.meals.types import MealFinding, MealRequest, meal_from_row
 
 _OPEN_EXCEPTION = (
     "((policy_exception AND status = 'requested') OR (cost_blocked AND status IN"
-    " ('held', 'pending_paperwork', 'paperwork_completed')))"
+    " ('held', 'pending_paperwork', 'paperwork_completed'))"
+    # M14: a meal held without approval, its paperwork done, waits for the manager's decision.
+    " OR (unapproved AND NOT exception_approved AND status = 'paperwork_completed')"
+    # M5: a tier change around the request, while the meal is still open.
+    " OR (tier_change IS NOT NULL AND status NOT IN"
+    " ('settled', 'rejected', 'reimbursement_denied')))"
 )
 
 
@@ -130,8 +135,10 @@ class MealQueries:
         return connection(rows, limit, total, node=meal_from_row,  # type: ignore[no-any-return]
                           key=lambda r: (r["requested_at"].isoformat(), r["meal_id"]))
 
-    @strawberry.field(description="M6/M12: policy exceptions awaiting the manager, and held "
-                      "meals whose actual bill breaks the rule book, before signing.")
+    @strawberry.field(description="M6/M12: policy exceptions awaiting the manager, held meals "
+                      "whose actual bill breaks the rule book, meals held without approval "
+                      "awaiting the manager's decision (M14), and open meals whose customer's "
+                      "tier changed around the request (M5).")
     async def open_exceptions(self, info: Info[Any, Any], first: int | None = None,
                               at_least: int | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
@@ -139,8 +146,9 @@ class MealQueries:
         rows, _ = await _meals(ctx, [_OPEN_EXCEPTION], [], ctx.page_size(first))
         return [meal_from_row(r) for r in rows[: ctx.page_size(first)]]
 
-    @strawberry.field(description="M11: verbally approved meals whose paperwork is outstanding; "
-                      "overdue: only those past their deadline (company time zone).")
+    @strawberry.field(description="M11/M14: meals whose paperwork is outstanding (verbally "
+                      "approved, or held without approval); overdue: only those past their "
+                      "deadline (company time zone).")
     async def pending_paperwork(self, info: Info[Any, Any], overdue: bool = False,
                                 first: int | None = None,
                                 at_least: int | None = None) -> list[MealRequest]:

@@ -95,8 +95,10 @@ async def customer_command(store: EventStore, actor: Actor,
 async def register_then_promote(store: EventStore, customer_id: str, actor: Actor) -> None:
     await customer_command(store, actor, RegisterCustomer(customer_id, "Hangzhou Tea Co.",
                                                           tier=Tier.GENERAL))
-    await customer_command(store, actor, ChangeCustomerTier(customer_id, Tier.IMPORTANT,
-                                                            reason="annual volume"))
+    # The tier is the manager's decision (M5).
+    manager = Actor(random_id("mgr-"), "Wang", Role.MANAGER)
+    await customer_command(store, manager, ChangeCustomerTier(customer_id, Tier.IMPORTANT,
+                                                              reason="annual volume"))
 
 
 async def plan_visit(store: EventStore, visit_id: str, actor: Actor) -> AppendResult:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from events.policy.figures import CapRule, add_working_days, cap_for
+from events.policy.figures import CapRule, cap_for
 from events.policy.model import (
     SEED_FIGURES,
     ApprovePolicy,
@@ -158,11 +158,19 @@ def test_M5_a_draft_with_a_bad_cap_lists_every_problem() -> None:
     assert rules.count("M5") == 2 and "M11" in rules  # duplicate row, zero cap; deadline
 
 
-def test_M11_working_days_skip_weekends_without_a_holiday_calendar() -> None:
-    assert add_working_days(date(2024, 6, 3), 3) == date(2024, 6, 6)  # Mon -> Thu
-    assert add_working_days(date(2024, 6, 7), 3) == date(2024, 6, 12)  # Fri -> Wed
-    assert add_working_days(date(2024, 6, 8), 3) == date(2024, 6, 12)  # Sat -> Wed
-    assert add_working_days(date(2024, 10, 1), 1) == date(2024, 10, 2)  # holidays count
+def test_M11_working_days_follow_the_calendar_the_version_carries() -> None:
+    calendar = SEED_FIGURES.calendar
+    assert calendar is not None
+    assert calendar.add_working_days(date(2024, 6, 3), 3) == date(2024, 6, 6)  # Mon -> Thu
+    assert calendar.add_working_days(date(2024, 6, 7), 3) == date(2024, 6, 13)  # 端午 Mon off
+    assert calendar.add_working_days(date(2024, 10, 1), 1) == date(2024, 10, 8)  # 国庆
+
+
+def test_M15_a_draft_without_a_calendar_keeps_the_one_in_force() -> None:
+    draft = replace(SEED_FIGURES, calendar=None)
+    [event] = decide(seeded(), DraftPolicy(2, draft, "v2", "客户服务部"), ctx(STAFF))
+    assert isinstance(event, PolicyDrafted)
+    assert event.figures.calendar == SEED_FIGURES.calendar
 
 
 def test_V12_seed_follow_up_delay_is_7_days() -> None:
