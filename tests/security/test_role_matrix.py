@@ -3,7 +3,8 @@ anonymous, over GraphQL on a real server. Exactly the roles in ALLOWED get the o
 mutation's result union and write; every other role gets a typed ForbiddenError naming a rule
 and writes nothing; an anonymous caller gets UNAUTHENTICATED and writes nothing.
 
-ALLOWED is the roles table of RULES.md as data. Rows the table does not cover (customer records,
+ALLOWED is the roles table of docs/rules.md as data. Rows the table does not cover (customer
+records,
 sales, webhooks) follow the deciding module's documented interpretation, quoted in the comment.
 Preconditions: tests/security/matrix_cases.py. All 217 calls run concurrently in batches.
 """

@@ -1,4 +1,4 @@
-"""Separation of duties (RULES.md: nobody approves, signs or settles their own request) and who
+"""Separation of duties (docs/rules.md: nobody approves, signs or settles their own request) and who
 sees what, over GraphQL on a real server. Every refusal is checked to write nothing, and the same
 step by a colleague succeeds, so the refusal is the rule's and not a broken precondition's."""
 
