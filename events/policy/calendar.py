@@ -98,6 +98,34 @@ class WorkingDayCalendar:
         return _index(self)[0].get(day)
 
 
+def with_years(calendar: WorkingDayCalendar, years: tuple[CalendarYear, ...],
+               added_by: str) -> WorkingDayCalendar:
+    """The calendar with `years` added or replaced: how a rule-book version brings the next
+    year's official holidays (published each winter) before the package does."""
+    given = {y.year for y in years}
+    kept = tuple(y for y in calendar.years if y.year not in given)
+    merged = tuple(sorted((*kept, *years), key=lambda y: y.year))
+    listed = ", ".join(str(y) for y in sorted(given))
+    return WorkingDayCalendar(f"{calendar.source}; {listed} by {added_by}", merged)
+
+
+def year_problems(year: CalendarYear) -> list[str]:
+    """What is wrong with one year of calendar data, every problem at once."""
+    problems = []
+    if not 2000 <= year.year <= 2100:
+        problems.append(f"{year.year} is not a plausible year")
+    days = [h.day for h in year.holidays] + [w.day for w in year.make_up_workdays]
+    if any(d.year != year.year for d in days):
+        problems.append(f"every day of the {year.year} calendar falls in {year.year}")
+    if len(set(days)) != len(days):
+        problems.append(f"a day of {year.year} is listed twice")
+    if any(w.day.weekday() < _SATURDAY for w in year.make_up_workdays):
+        problems.append("a make-up working day (调休) is a Saturday or Sunday")
+    if any(not h.name.strip() for h in year.holidays):
+        problems.append("every holiday has a name")
+    return problems
+
+
 @cache
 def _index(calendar: WorkingDayCalendar) -> tuple[dict[date, str], dict[date, str]]:
     # The calendar is frozen and hashable, so its lookups are built once per version.

@@ -10,7 +10,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from events.policy.calendar import FIRST_DATA, calendar_file
+from events.policy.calendar import (
+    FIRST_DATA,
+    CalendarYear,
+    calendar_file,
+    with_years,
+    year_problems,
+)
 from events.policy.figures import (
     SEED_FIGURES,
     AccompanyingBracket,
@@ -21,7 +27,7 @@ from events.policy.figures import (
 )
 from events.shared.actors import SYSTEM, Role
 from events.shared.context import Context
-from events.shared.errors import InvalidState, NotFound, ValidationFailed
+from events.shared.errors import InvalidState, NotFound, Problem, ValidationFailed
 from events.store.codec import to_data
 from events.store.envelope import Event, upcaster
 
@@ -45,6 +51,9 @@ class DraftPolicy:
     figures: PolicyFigures
     notes: str
     compiled_by: str  # 编制人员: the name on the document
+    # Years of official holidays and make-up working days this version adds or replaces on
+    # top of the calendar it inherits (M11, V12), e.g. next year's once it is published.
+    calendar_years: tuple[CalendarYear, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,13 @@ def _draft(state: PolicyState, command: DraftPolicy, ctx: Context) -> PolicyDraf
         # says so changes which days are working days.
         inherited = state.approved[-1].figures.calendar if state.approved else None
         figures = replace(figures, calendar=inherited or SEED_FIGURES.calendar)
+    if command.calendar_years:
+        wrong = [p for y in command.calendar_years for p in year_problems(y)]
+        if wrong:
+            raise ValidationFailed([Problem("calendarYears", "M11", p) for p in wrong])
+        assert figures.calendar is not None
+        figures = replace(figures, calendar=with_years(
+            figures.calendar, command.calendar_years, command.compiled_by.strip()))
     return PolicyDrafted(
         version=command.version,
         figures=figures,

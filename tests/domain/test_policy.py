@@ -7,6 +7,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from events.policy.calendar import (
+    FIRST_DATA,
+    CalendarYear,
+    Holiday,
+    MakeUpWorkday,
+    calendar_file,
+)
 from events.policy.figures import CapRule, cap_for
 from events.policy.model import (
     SEED_FIGURES,
@@ -188,3 +195,28 @@ def test_V12_seed_follow_up_delay_is_7_days() -> None:
 )
 def test_policy_events_round_trip(event: Event) -> None:
     assert decode(event.type_name(), 1, encode(event)) == event
+
+
+def test_M11_a_draft_brings_a_year_of_calendar_and_keeps_the_others() -> None:
+    year = CalendarYear(2027, (Holiday(date(2027, 1, 1), "New Year's Day"),),
+                        (MakeUpWorkday(date(2027, 1, 9), "New Year's Day"),))
+    command = DraftPolicy(2, replace(SEED_FIGURES, calendar=None), "2027", "客户服务部", (year,))
+    [event] = decide(seeded(), command, ctx(STAFF))
+    assert isinstance(event, PolicyDrafted) and event.figures.calendar is not None
+    calendar = event.figures.calendar
+    assert calendar.covered_span() == (2004, 2027)
+    assert calendar.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert calendar.is_working_day(date(2027, 1, 9))  # a Saturday, worked
+    wrong = CalendarYear(2027, (Holiday(date(2026, 12, 31), " "),),
+                         (MakeUpWorkday(date(2027, 1, 6), "x"),))
+    with pytest.raises(ValidationFailed) as err:
+        decide(seeded(), replace(command, calendar_years=(wrong,)), ctx(STAFF))
+    assert {p.rule for p in err.value.problems} == {"M11"} and len(err.value.problems) == 3
+
+
+def test_M15_a_draft_recorded_before_calendars_is_read_with_the_first_calendar_file() -> None:
+    old = encode(PolicyDrafted(1, SEED_FIGURES, "notes", "客户服务部", "system", NOW))
+    del old["figures"]["calendar"]
+    event = decode("PolicyDrafted", 1, old)
+    assert isinstance(event, PolicyDrafted)
+    assert event.figures.calendar == calendar_file(FIRST_DATA)

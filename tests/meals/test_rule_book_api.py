@@ -5,21 +5,25 @@ held without approval (M14), month-end bills (M13), tier changes (M5) and who se
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from events.customers.values import Tier
 from events.shared.actors import Role
 from events.shared.context import COMPANY_TZ
+from events.store.db import create_pool
 from events.store.event_store import EventStore
 from tests.conftest import Clock
-from tests.live import LiveServer
+from tests.live import LiveServer, run_server
 from tests.meals.helpers import (
     BILL_RESULT,
+    POLICY_RESULT,
     User,
     form,
     register_customer,
     register_person,
 )
+from tests.meals.test_policy_versions_api import figures_input
 from tests.random_refs import random_id
 
 PERSON_RESULT = """__typename ... on PersonMutationOk { userId active position }
@@ -327,3 +331,51 @@ async def test_M7_M9_findings_give_yuan_figures_and_count_the_manager(
 
 def _days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+async def test_M11_M15_a_version_brings_next_years_calendar_and_deadlines_reach_into_it(
+    fresh_dsn: str, tmp_path: Path
+) -> None:
+    clock_path = tmp_path / "now"
+    clock = Clock(clock_path)
+    clock.set(at(2026, 11, 30, 9))
+    pool = await create_pool(fresh_dsn)
+    try:
+        store = EventStore(pool)
+        with run_server(fresh_dsn, tmp_path, KEHU_CLOCK_FILE=str(clock_path)) as server:
+            staff, boss = User(server, Role.STAFF), User(server, Role.MANAGER)
+            gm = User(server, Role.GENERAL_MANAGER)
+            await register_person(store, staff.id)
+            customer = await register_customer(store)
+            year_2027 = {"year": 2027, "makeUpWorkdays": [], "holidays": [
+                {"day": f"2027-01-0{d}", "name": "New Year's Day"} for d in (1, 2, 3)]}
+            bad = await boss.mutate("draftPolicy", {
+                "version": 2, "figures": figures_input("100.00"), "compiledBy": "客户服务部",
+                "calendarYears": [{**year_2027, "makeUpWorkdays": [
+                    {"day": "2027-01-06", "name": "not a weekend"}]}]}, fields=POLICY_RESULT)
+            assert bad["__typename"] == "ValidationError" and bad["rule"] == "M11", bad
+            drafted = await boss.mutate("draftPolicy", {
+                "version": 2, "figures": figures_input("100.00"), "compiledBy": "客户服务部",
+                "calendarYears": [year_2027]}, fields=POLICY_RESULT)
+            assert drafted["__typename"] == "PolicyMutationOk", drafted
+            approved = await gm.mutate("approvePolicy", {"version": 2,
+                                                         "effectiveFrom": "2026-12-01"},
+                                       fields=POLICY_RESULT)
+            assert approved["__typename"] == "PolicyMutationOk", approved
+            shown = await boss.query(
+                "query($at: Int) { policy(asOf: \"2026-12-30\", atLeast: $at) { version figures"
+                " { workingDayCalendar { firstYear lastYear source } } } }",
+                at=approved["position"])
+            calendar = shown["policy"]["figures"]["workingDayCalendar"]
+            assert shown["policy"]["version"] == 2
+            assert (calendar["firstYear"], calendar["lastYear"]) == (2004, 2027)
+            assert calendar["source"].endswith("2027 by 客户服务部")
+            # Wed 30 Dec 2026: Thu 31, (1-3 Jan 2027 off), Mon 4, Tue 5 January.
+            clock.set(at(2026, 12, 30, 20))
+            verbal = await boss.mutate("approveMealVerbally",
+                                       verbal_input(staff.id, customer, at(2026, 12, 30, 19)))
+            assert verbal["policyVersion"] == 2, verbal
+            row = await meal_row(boss, verbal["mealId"], verbal["position"], "paperworkDue")
+            assert row == {"paperworkDue": "2027-01-05"}
+    finally:
+        await pool.close()
