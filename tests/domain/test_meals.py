@@ -479,3 +479,18 @@ def test_M15_a_settlement_recorded_before_versions_is_read_with_an_unknown_versi
     old = {"meal_id": "m-1", "bill_id": "b", "month": "2024-06", "settled_by": "m",
            "settled_at": NOW.isoformat()}
     assert decode("MealSettled", 1, old) == MealSettled("m-1", "b", "2024-06", "m", NOW, None)
+
+
+def test_M6_a_verbal_approval_over_the_cap_tells_the_manager_to_approve_an_exception() -> None:
+    command = ApproveMealVerbally(
+        "m-1", requested_by=STAFF.user_id, customer_id="c-1", meal_at=MEAL_AT,
+        restaurant="Jade Garden", guests=4, accompanying=2, meal_type=MealType.BANQUET,
+        host=Host.STAFF, urgency_reason="delegation arrived early", estimated_total_fen=90_000,
+    )
+    with pytest.raises(PolicyBlocked) as blocked:
+        act(None, command, MANAGER)
+    message = str(blocked.value)
+    assert "900.00 yuan for 6 persons is 150.00 yuan per person" in message
+    assert "approveException: true" in message and "exception reason" not in message
+    state = act(None, replace(command, approve_exception=True), MANAGER)[0]
+    assert state.exception_approved
