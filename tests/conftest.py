@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,7 +20,7 @@ from events.store.db import create_pool
 from events.store.embedded import start_embedded
 from events.store.event_store import EventStore
 from events.store.migrations.run import upgrade
-from tests.live import LiveServer, run_server
+from tests.live import Clock, LiveServer, run_server
 
 
 def _with_database(dsn: str, name: str) -> str:
@@ -103,17 +102,6 @@ def live_server(dsn: str, tmp_path_factory: pytest.TempPathFactory,
     with run_server(dsn, tmp_path_factory.mktemp("live"),
                     KEHU_CLOCK_FILE=str(clock_file)) as server:
         yield server
-
-
-class Clock:
-    """Moves the live server's time for time rules (M11 deadlines, M13 month end)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def set(self, moment: datetime) -> None:
-        assert moment.tzinfo is not None
-        self.path.write_text(moment.isoformat(), encoding="utf-8")
 
 
 @pytest.fixture

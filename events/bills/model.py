@@ -106,9 +106,13 @@ class RestaurantBillState:
     restaurant: str
     month: str
     lines: tuple[BillLine, ...]
-    settled: bool = False
+    settlement: RestaurantBillSettled | None = None  # of the bill being audited
     recorded_by: str = ""
     settled_bills: tuple[str, ...] = ()  # ids of bills already settled for the month
+
+    @property
+    def settled(self) -> bool:
+        return self.settlement is not None
 
 
 def decide(
@@ -225,7 +229,8 @@ def evolve(state: RestaurantBillState | None, event: Event) -> RestaurantBillSta
     if state is None:
         raise ValueError(f"{type(event).__name__} before the bill was recorded")
     if isinstance(event, RestaurantBillSettled):
-        return replace(state, settled=True, settled_bills=(*state.settled_bills, event.bill_id))
+        return replace(state, settlement=event,
+                       settled_bills=(*state.settled_bills, event.bill_id))
     return state
 
 

@@ -4,7 +4,7 @@ every signed-in role may look them up. Ids compare after NFKC normalisation and 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import asyncpg
 import strawberry
@@ -13,11 +13,13 @@ from strawberry.types import Info
 from events.people.commands import DeactivatePerson, RegisterPerson
 from events.people.handlers import handle_person
 from events.shared.actors import Role
+from events.shared.context import Context
 from projections.people import projection as people_view
-from schema.common import MAX_NAME, MAX_TEXT, MutationOk, ok_fields
-from schema.context import ctx_of
-from schema.errors import attempt, result_union
+from schema.common import MAX_NAME, MAX_TEXT, MutationOk
+from schema.context import KehuContext, ctx_of
+from schema.errors import MutationErrors
 from schema.meals.inputs import bounded
+from schema.mutations import IdempotencyKey, mutate, ok_fields
 
 strawberry.enum(Role, description="A role of the roles table (docs/rules.md).")
 
@@ -45,10 +47,10 @@ class PersonMutationOk(MutationOk):
     active: bool
 
 
-RegisterPersonResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RegisterPersonResult", PersonMutationOk)
-DeactivatePersonResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "DeactivatePersonResult", PersonMutationOk)
+RegisterPersonResult: TypeAlias = Annotated[PersonMutationOk | MutationErrors,
+                                             strawberry.union("RegisterPersonResult")]
+DeactivatePersonResult: TypeAlias = Annotated[PersonMutationOk | MutationErrors,
+                                               strawberry.union("DeactivatePersonResult")]
 
 
 @strawberry.input
@@ -68,39 +70,31 @@ class DeactivatePersonInput:
 class PeopleMutations:
     @strawberry.mutation(description="admin_office registers a person (user id, name, role).")
     async def register_person(self, info: Info[Any, Any], input: RegisterPersonInput,
-                              idempotency_key: str | None = None) -> RegisterPersonResult:
-        ctx = ctx_of(info)
-        command_ctx = ctx.command_context()
-
-        async def action() -> PersonMutationOk:
+                              idempotency_key: IdempotencyKey = None) -> RegisterPersonResult:
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> PersonMutationOk:
             command = RegisterPerson(bounded(input.user_id, "userId", MAX_NAME),
                                      bounded(input.name, "name", MAX_NAME), input.role)
-            result = await handle_person(ctx.store, command_ctx, command,
-                                         idempotency_key=_key(idempotency_key))
-            return PersonMutationOk(**ok_fields(result), user_id=command.user_id.strip(),
+            outcome = await handle_person(ctx.store, command_ctx, command, idempotency_key=key)
+            return PersonMutationOk(**ok_fields(outcome), user_id=command.user_id.strip(),
                                     active=True)
 
-        return await attempt(action)
+        return await mutate(info, idempotency_key, action)
 
     @strawberry.mutation(description="admin_office deactivates a person, with a reason; their "
                          "name can no longer be given in a verbal approval (M11).")
     async def deactivate_person(self, info: Info[Any, Any], input: DeactivatePersonInput,
-                                idempotency_key: str | None = None) -> DeactivatePersonResult:
-        ctx = ctx_of(info)
-        command_ctx = ctx.command_context()
-
-        async def action() -> PersonMutationOk:
+                                idempotency_key: IdempotencyKey = None
+                                ) -> DeactivatePersonResult:
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> PersonMutationOk:
             command = DeactivatePerson(bounded(input.user_id, "userId", MAX_NAME),
                                        bounded(input.reason, "reason", MAX_TEXT))
-            result = await handle_person(ctx.store, command_ctx, command,
-                                         idempotency_key=_key(idempotency_key))
-            return PersonMutationOk(**ok_fields(result), user_id=command.user_id, active=False)
+            outcome = await handle_person(ctx.store, command_ctx, command, idempotency_key=key)
+            return PersonMutationOk(**ok_fields(outcome), user_id=command.user_id,
+                                    active=False)
 
-        return await attempt(action)
-
-
-def _key(key: str | None) -> str | None:
-    return bounded(key, "idempotencyKey") if key is not None else None
+        return await mutate(info, idempotency_key, action)
 
 
 @strawberry.type

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 from events.shared.actors import Role
 from events.shared.context import COMPANY_TZ
 from events.store.event_store import EventStore
-from tests.conftest import Clock
-from tests.live import LiveServer
+from tests.live import Clock, LiveServer
 from tests.meals.helpers import (
     BILL_RESULT,
     User,

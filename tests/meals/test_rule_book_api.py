@@ -13,17 +13,16 @@ from events.shared.actors import Role
 from events.shared.context import COMPANY_TZ
 from events.store.db import create_pool
 from events.store.event_store import EventStore
-from tests.conftest import Clock
-from tests.live import LiveServer, run_server
+from tests.live import Clock, LiveServer, run_server
 from tests.meals.helpers import (
     BILL_RESULT,
     POLICY_RESULT,
     User,
+    figures_input,
     form,
     register_customer,
     register_person,
 )
-from tests.meals.test_policy_versions_api import figures_input
 from tests.random_refs import random_id
 
 PERSON_RESULT = """__typename ... on PersonMutationOk { userId active position }

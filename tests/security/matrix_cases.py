@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from events.bills import model as restaurant_bills
+from events.bills.handlers import bill_stream
 from events.bills.matching import BillLine
 from events.bills.model import RecordRestaurantBill
 from events.customers import model as customers
@@ -35,6 +36,7 @@ from events.people.commands import RegisterPerson
 from events.people.handlers import handle_person, load_person
 from events.people.values import stream_id as person_stream
 from events.policy import model as policy
+from events.policy.handlers import POLICY_STREAM
 from events.policy.values import Host, MealType
 from events.sales.commands import DefineProduct
 from events.sales.handlers import define_product
@@ -48,8 +50,7 @@ from events.visits.handlers import handle_visit, log_visit
 from tests.customers.builders import log, plan
 from tests.live import LiveServer, gql, token
 from tests.meals.flows import meal_form
-from tests.meals.helpers import form
-from tests.meals.test_policy_versions_api import figures_input
+from tests.meals.helpers import figures_input, form
 from tests.random_refs import random_id
 
 DEPARTMENT = (Role.STAFF, Role.MANAGER)
@@ -258,10 +259,8 @@ async def settle_bill(env: Env, me: Actor) -> Case:
     ended, day = last_month()
     command = RecordRestaurantBill(random_id("mx-bill-"), restaurant, ended,
                                    (BillLine(1, day, 30_000, "T1"),))
-    await execute(env.store, ctx(colleague()), stream_id=restaurant_bills.stream_id(
-        restaurant, ended), stream_type=restaurant_bills.STREAM_TYPE,
-        evolve=restaurant_bills.evolve,
-        decide=lambda s: restaurant_bills.decide(s, command, ctx(colleague())), command=command)
+    await execute(env.store, ctx(colleague()), bill_stream(restaurant, ended), command,
+                  lambda s: restaurant_bills.decide(s, command, ctx(colleague())))
     return Case({"restaurant": restaurant, "month": ended},
                 restaurant_bills.stream_id(restaurant, ended))
 
@@ -280,9 +279,8 @@ async def draft_policy(env: Env, me: Actor) -> Case:
 async def draft(env: Env, author: Actor) -> int:
     version = await next_version(env.store)
     command = policy.DraftPolicy(version, policy.SEED_FIGURES, "matrix", "客户服务部")
-    await execute(env.store, ctx(author), stream_id=policy.STREAM_ID,
-                  stream_type=policy.STREAM_TYPE, evolve=policy.evolve,
-                  decide=lambda s: policy.decide(s, command, ctx(author)), command=command)
+    await execute(env.store, ctx(author), POLICY_STREAM, command,
+                  lambda s: policy.decide(s, command, ctx(author)))
     return version
 
 
@@ -412,3 +410,8 @@ SETUPS: dict[str, Setup] = {
 # Cases that read-then-write one shared stream (the rule book's next version): run one by one.
 SERIAL = frozenset({"draftPolicy", "approvePolicy"})
 POLICY = SERIAL
+
+
+async def written_by(store: EventStore, user_id: str) -> int:
+    return int(await store.pool.fetchval(
+        "SELECT count(*) FROM events WHERE metadata->>'actor_id' = $1", user_id))

@@ -15,13 +15,11 @@ from events.people.commands import RegisterPerson
 from events.people.handlers import handle_person
 from events.shared.actors import Actor, Role
 from events.store.event_store import EventStore
-from tests.conftest import Clock
-from tests.live import LiveServer, gql, token
+from tests.live import Clock, LiveServer, gql, token
 from tests.meals.helpers import first_day_after
 from tests.random_refs import random_id
 from tests.security import matrix_cases as mc
-from tests.security.matrix_cases import Env, hours, person
-from tests.security.test_role_matrix import written_by
+from tests.security.matrix_cases import Env, hours, person, written_by
 
 # Full-width letters, digits and hyphen: the same user id to a reader, other code points.
 WIDE = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in string.ascii_letters + string.digits

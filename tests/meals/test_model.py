@@ -17,6 +17,7 @@ from events.meals.commands import (
     MealRequestForm,
     RecordMealCost,
     RejectMeal,
+    ReportUnapprovedMeal,
     RequestMeal,
     SettleMeal,
     SignMealCost,
@@ -36,7 +37,16 @@ from events.meals.events import (
     MealSettled,
     MealVouchersIssued,
 )
-from events.meals.model import MealState, MealStatus, decide, evolve, stream_id
+from events.meals.model import (
+    MealState,
+    MealStatus,
+    RuleBook,
+    decide_cost,
+    decide_new,
+    decide_step,
+    evolve,
+    stream_id,
+)
 from events.meals.rules import Finding, PolicyBlocked, Severity
 from events.people.model import PersonState
 from events.policy.figures import SEED_FIGURES
@@ -69,15 +79,25 @@ def form(**changes: object) -> MealRequestForm:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def decide(state: MealState | None, command: MealCommand, ctx: Context, rules: RuleBook,
+           tier: CustomerTier) -> list[Event]:
+    """What the handler does: each command to its decide, with the facts it needs (a verbal
+    approval: the person it names, from the people directory)."""
+    if isinstance(command, RequestMeal | ApproveMealVerbally | ReportUnapprovedMeal):
+        named = PEOPLE.get(command.requested_by.strip().casefold()) \
+            if isinstance(command, ApproveMealVerbally) else None
+        return decide_new(state, command, ctx, rules, tier, named)
+    if isinstance(command, RecordMealCost):
+        return decide_cost(state, command, ctx, rules)
+    return decide_step(state, command, ctx)
+
+
 def act(
     state: MealState | None, command: MealCommand, actor: Actor, *, now: datetime = NOW,
     tier: CustomerTier = IMP,
 ) -> tuple[MealState, list[Event]]:
     ctx = Context(actor=actor, now=now)
-    named = PEOPLE.get(command.requested_by.strip().casefold()) \
-        if isinstance(command, ApproveMealVerbally) else None
-    events = decide(state, command, ctx, figures=SEED_FIGURES, policy_version=1,
-                    customer_tier=tier, named=named)
+    events = decide(state, command, ctx, RuleBook(SEED_FIGURES, 1), tier)
     for event in events:
         state = evolve(state, event)
     assert state is not None
@@ -430,11 +450,8 @@ def test_M14_a_meal_with_completed_paperwork_is_never_denied() -> None:
 # --- M15 and plumbing ---------------------------------------------------------------------------
 def test_M15_decisions_record_the_policy_version_they_were_made_under() -> None:
     ctx = Context(actor=STAFF, now=NOW)
-    [event] = decide(None, RequestMeal("m-1", form()), ctx, figures=SEED_FIGURES,
-                     policy_version=7, customer_tier=IMP)
+    [event] = decide_new(None, RequestMeal("m-1", form()), ctx, RuleBook(SEED_FIGURES, 7), IMP)
     assert isinstance(event, MealRequested) and event.policy_version == 7
-    with pytest.raises(TypeError):
-        decide(None, RequestMeal("m-1", form()), ctx)
 
 
 def test_commands_on_an_unknown_meal_are_not_found() -> None:
@@ -494,3 +511,90 @@ def test_M6_a_verbal_approval_over_the_cap_tells_the_manager_to_approve_an_excep
     assert "approveException: true" in message and "exception reason" not in message
     state = act(None, replace(command, approve_exception=True), MANAGER)[0]
     assert state.exception_approved
+
+
+# --- M14 a meal held without approval, reported afterwards -----------------------------------
+# Tuesday 30 September 2025, 19:00 in Shanghai: the eve of 国庆.
+HELD_AT = datetime(2025, 9, 30, 11, 0, tzinfo=UTC)
+NEXT_MORNING = datetime(2025, 10, 1, 1, 0, tzinfo=UTC)
+REPORT = ReportUnapprovedMeal(
+    "m-1", customer_id="c-1", meal_at=HELD_AT, restaurant="Jade Garden", guests=4,
+    accompanying=2, meal_type=MealType.BANQUET, host=Host.STAFF,
+    reason="the customer arrived unannounced", organisation="Huaxin Ltd",
+)
+
+
+def reported(now: datetime = NEXT_MORNING) -> tuple[MealState, list[Event]]:
+    return act(None, REPORT, STAFF, now=now)
+
+
+def test_M14_a_meal_held_without_approval_is_reported_with_its_paperwork_deadline() -> None:
+    state, [event] = reported()
+    assert isinstance(event, MealReportedUnapproved) and event.requested_by == "u-staff"
+    assert state.status is MealStatus.PENDING_PAPERWORK and state.unapproved
+    # 1-8 October 2025 is 国庆 + 中秋; Sat 11 October is a make-up working day (调休):
+    # Thu 9, Fri 10, Sat 11 October.
+    assert event.paperwork_due == date(2025, 10, 11)
+
+
+def test_M14_only_the_staff_member_who_held_it_reports_a_past_meal() -> None:
+    with pytest.raises(Forbidden):
+        act(None, REPORT, MANAGER, now=NEXT_MORNING)
+    with pytest.raises(ValidationFailed) as err:
+        act(None, REPORT, STAFF, now=HELD_AT - timedelta(hours=1))
+    assert "requestMeal" in str(err.value)
+    with pytest.raises(ValidationFailed):
+        act(None, replace(REPORT, reason=" "), STAFF, now=NEXT_MORNING)
+
+
+def test_M14_paperwork_then_the_manager_approves_it_as_an_exception() -> None:
+    state = reported()[0]
+    with pytest.raises(InvalidState) as early:
+        act(state, ApproveMeal("m-1", approve_exception=True), MANAGER, now=NEXT_MORNING)
+    assert "completeMealPaperwork" in str(early.value)
+    paper = form(meal_at=HELD_AT)
+    state = act(state, CompleteMealPaperwork("m-1", paper), STAFF, now=NEXT_MORNING)[0]
+    with pytest.raises(InvalidState) as plain:
+        act(state, ApproveMeal("m-1"), MANAGER, now=NEXT_MORNING)
+    assert "approveException" in str(plain.value) and plain.value.rule == "M14"
+    with pytest.raises(Forbidden):
+        act(state, ApproveMeal("m-1", approve_exception=True), STAFF, now=NEXT_MORNING)
+    state, [event] = act(state, ApproveMeal("m-1", "ok, once", True), MANAGER, now=NEXT_MORNING)
+    assert isinstance(event, MealApprovedAfterTheFact)
+    assert state.status is MealStatus.APPROVED and state.exception_approved
+    cost = RecordMealCost("m-1", 50_000, 9_000, guests=4, accompanying=2)
+    state = act(state, cost, STAFF, now=NEXT_MORNING)[0]
+    assert state.status is MealStatus.HELD
+    assert act(state, SignMealCost("m-1"), MANAGER_2, now=NEXT_MORNING)[0].status \
+        is MealStatus.SIGNED
+
+
+def test_M14_the_manager_may_deny_it_after_the_paperwork() -> None:
+    state = reported()[0]
+    state = act(state, CompleteMealPaperwork("m-1", form(meal_at=HELD_AT)), STAFF,
+                now=NEXT_MORNING)[0]
+    state = act(state, DenyReimbursement("m-1", "not an emergency"), MANAGER,
+                now=NEXT_MORNING)[0]
+    assert state.status is MealStatus.REIMBURSEMENT_DENIED
+
+
+def test_M14_without_paperwork_by_the_deadline_it_is_denied() -> None:
+    state = reported()[0]
+    on_deadline = datetime(2025, 10, 11, 8, 0, tzinfo=UTC)
+    with pytest.raises(InvalidState) as wait:
+        act(state, DenyReimbursement("m-1", "no paperwork"), MANAGER, now=on_deadline)
+    assert "2025-10-11" in str(wait.value)
+    after = datetime(2025, 10, 12, 8, 0, tzinfo=UTC)
+    with pytest.raises(InvalidState) as late:
+        act(state, CompleteMealPaperwork("m-1", form(meal_at=HELD_AT)), STAFF, now=after)
+    assert "denyReimbursement" in str(late.value)
+    denied = act(state, DenyReimbursement("m-1", "no paperwork"), MANAGER, now=after)[0]
+    assert denied.status is MealStatus.REIMBURSEMENT_DENIED
+
+
+def test_M11_a_deadline_beyond_the_calendar_is_refused_with_the_next_step() -> None:
+    held = datetime(2026, 12, 30, 11, 0, tzinfo=UTC)
+    with pytest.raises(InvalidState) as err:
+        act(None, replace(REPORT, meal_at=held), STAFF, now=held + timedelta(hours=2))
+    assert err.value.rule == "M11" and "2027" in str(err.value)
+    assert "general manager approves" in str(err.value)
