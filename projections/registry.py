@@ -7,6 +7,7 @@ from projections.classification import projection as classification
 from projections.customers import projection as customers
 from projections.expenses import projection as expenses
 from projections.meals import projection as meals
+from projections.people import projection as people
 from projections.policies import projection as policies
 from projections.sales import projection as sales
 from projections.visits import projection as visits
@@ -19,6 +20,7 @@ ALL: list[Projection] = [
     *expenses.PROJECTIONS,
     *sales.PROJECTIONS,
     *classification.PROJECTIONS,
+    *people.PROJECTIONS,
 ]
 
 

@@ -22,6 +22,7 @@ from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
 from schema.limits import extensions
 from schema.meals import api as meals_api
+from schema.people import api as people_api
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
 from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
@@ -37,7 +38,7 @@ from schema.webhooks import secrets as webhook_secrets_api
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api, webhook_secrets_api,
+    webhooks_api, webhook_secrets_api, people_api,
 )
 
 

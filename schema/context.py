@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -16,6 +15,7 @@ from events.shared.actors import Actor
 from events.shared.context import Context
 from events.store.event_store import EventStore
 from events.store.notifications import Notifier
+from schema import clock
 from schema.auth import AuthError
 from schema.catch_up import BeyondHead, CatchUpGate
 from schema.settings import Settings
@@ -104,7 +104,7 @@ class KehuContext:
         """The decision context for a command: who acts, now, and the request as correlation."""
         return Context(
             actor=self.require_actor(),
-            now=datetime.now(UTC),
+            now=clock.now(self.settings.clock_file),
             tz=self.settings.timezone,
             correlation_id=self.request_id,
         )

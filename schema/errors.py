@@ -1,6 +1,6 @@
 """Expected failures as schema types (result unions), so clients switch on __typename.
 
-Every error names the rule (RULES.md ID, or 'roles' / 'SoD' / a format) and, where one input is
+Every error names the rule (docs/rules.md ID, or 'roles' / 'SoD' / a format) and, where one input is
 at fault, the field; nothing here carries a stack trace.
 """
 
@@ -21,7 +21,7 @@ from schema.enums import Severity
 class MutationError:
     message: str
     code: str
-    rule: str | None = strawberry.field(description="The rule ID (RULES.md) that refused.")
+    rule: str | None = strawberry.field(description="The rule ID (docs/rules.md) that refused.")
 
 
 @strawberry.type

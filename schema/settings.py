@@ -76,6 +76,10 @@ class Settings:
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     # Tamper evidence: signed checkpoints, their witness file, the signing key (docs/audit.md).
     seal: SealConfig = field(default_factory=SealConfig)
+    # --- rule book (issue 16) ---
+    # Tests only: a file holding the current time (ISO, with zone) decisions are made at, so
+    # time rules run on the real server with an injected clock (schema/clock.py).
+    clock_file: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -131,6 +135,8 @@ class Settings:
                 witness_dir=Path(os.environ.get("KEHU_WITNESS_DIR") or data_dir / "witness"),
                 data_dir=data_dir,
             ),
+            clock_file=Path(os.environ["KEHU_CLOCK_FILE"])
+            if os.environ.get("KEHU_CLOCK_FILE") else None,
         )
 
 

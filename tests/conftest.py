@@ -20,7 +20,7 @@ from events.store.db import create_pool
 from events.store.embedded import start_embedded
 from events.store.event_store import EventStore
 from events.store.migrations.run import upgrade
-from tests.live import LiveServer, run_server
+from tests.live import Clock, LiveServer, run_server
 
 
 def _with_database(dsn: str, name: str) -> str:
@@ -88,7 +88,23 @@ async def fresh_dsn(server_dsn: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's injected clock: empty means the system clock (see schema/clock.py)."""
+    path = tmp_path_factory.mktemp("clock") / "now"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(dsn: str, tmp_path_factory: pytest.TempPathFactory,
+                clock_file: Path) -> Iterator[LiveServer]:
     """One real uvicorn process for the session's end-to-end tests."""
-    with run_server(dsn, tmp_path_factory.mktemp("live")) as server:
+    with run_server(dsn, tmp_path_factory.mktemp("live"),
+                    KEHU_CLOCK_FILE=str(clock_file)) as server:
         yield server
+
+
+@pytest.fixture
+def clock(clock_file: Path) -> Iterator[Clock]:
+    yield Clock(clock_file)
+    clock_file.write_text("", encoding="utf-8")  # back to the system clock for other tests

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,14 @@ class Subscriber:
 def connect_ws(server: LiveServer) -> Any:
     return websockets.connect(server.ws_url,
                               subprotocols=[Subprotocol("graphql-transport-ws")])
+
+
+class Clock:
+    """Moves the live server's time for time rules (M11 deadlines, M13 month end)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self, moment: datetime) -> None:
+        assert moment.tzinfo is not None
+        self.path.write_text(moment.isoformat(), encoding="utf-8")

@@ -22,6 +22,7 @@ from events.bills.model import (
 from events.handling import Decision, Outcome, Stream, execute, load, run
 from events.meals import model as meals
 from events.meals.state import MealState, MealStatus
+from events.policy.handlers import in_force_on
 from events.shared.context import Context
 from events.store.event_store import EventStore, StreamAppend
 
@@ -75,7 +76,11 @@ async def _decide_settlement(
         if state is not None and state.status is MealStatus.SIGNED:
             loaded[meal_id] = (state, version)
     signed = [signed_meal(state, ctx) for state, _ in loaded.values()]
-    events = restaurant_bills.decide(bill, command, ctx, signed_meals=signed)
+    # The settlement is a decision of its own (M15): the version in force today, recorded in
+    # the events' payloads and metadata alike.
+    rule_version = (await in_force_on(store, ctx.today)).version
+    events = restaurant_bills.decide(bill, command, ctx, signed_meals=signed,
+                                     policy_version=rule_version)
     settled = events[0]
     assert isinstance(settled, RestaurantBillSettled)
     meal_appends = []
@@ -85,4 +90,4 @@ async def _decide_settlement(
             meals.stream_id(settle.meal_id), meals.STREAM_TYPE, version,
             meals.decide_step(state, settle, ctx),
         ))
-    return Decision(events, meal_appends)
+    return Decision(events, meal_appends, policy_version=rule_version)

@@ -57,6 +57,7 @@ class UnmatchedLine:
     line_no: int
     reason: Discrepancy
     message: str
+    meal_id: str | None = None  # the meal the line names, when it names one
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,21 @@ def match_lines(
         else:
             unmatched.append(UnmatchedLine(
                 line.line_no, Discrepancy.NO_SIGNED_MEAL,
-                f"no signed meal on {line.date.isoformat()} for {_yuan(line.amount_fen)}",
+                f"line {line.line_no}: no signed meal on {line.date.isoformat()} for "
+                f"{_yuan(line.amount_fen)}; next: find the meal it bills and have its cost "
+                "recorded and signed, or ask the restaurant to correct the bill",
             ))
+    # A meal a line names with another amount is that line's discrepancy, not also "missing".
+    disputed = {u.meal_id for u in unmatched if u.reason is Discrepancy.AMOUNT_DIFFERS}
     unbilled = tuple(
-        UnmatchedMeal(m.meal_id, Discrepancy.NO_BILL_LINE, "signed meal not on the bill")
+        UnmatchedMeal(
+            m.meal_id, Discrepancy.NO_BILL_LINE,
+            f"meal {m.meal_id} of {m.date.isoformat()}, signed for {_yuan(m.total_fen)}, is not "
+            "on the bill; next: the restaurant bills it (a corrected bill before settlement, "
+            "a supplementary bill after)")
         for m in sorted(signed_meals, key=lambda m: m.meal_id)
-        if m.meal_id not in used and (key is None or restaurant_key(m.restaurant) == key)
+        if m.meal_id not in used and m.meal_id not in disputed
+        and (key is None or restaurant_key(m.restaurant) == key)
     )
     return MatchResult(
         matched=tuple(sorted(matched, key=lambda m: m.line_no)),
@@ -129,19 +139,28 @@ def _match_named(
     meal_id = line.meal_id or ""
     meal = meals.get(meal_id)
     if meal is None:
-        return UnmatchedLine(line.line_no, Discrepancy.MEAL_NOT_SIGNED,
-                             f"meal {meal_id} is not a signed, unsettled meal")
+        return UnmatchedLine(
+            line.line_no, Discrepancy.MEAL_NOT_SIGNED,
+            f"line {line.line_no} bills {_yuan(line.amount_fen)} for meal {meal_id}, which is "
+            "not a signed, unsettled meal; next: have its cost recorded and signed first",
+            meal_id)
     if meal_id in used:
-        return UnmatchedLine(line.line_no, Discrepancy.MEAL_ALREADY_MATCHED,
-                             f"meal {meal_id} is already matched by line {used[meal_id]}")
+        return UnmatchedLine(
+            line.line_no, Discrepancy.MEAL_ALREADY_MATCHED,
+            f"line {line.line_no} bills meal {meal_id} again ({_yuan(line.amount_fen)}); line "
+            f"{used[meal_id]} already bills it: ask the restaurant to drop the duplicate",
+            meal_id)
     if key is not None and restaurant_key(meal.restaurant) != key:
-        return UnmatchedLine(line.line_no, Discrepancy.RESTAURANT_DIFFERS,
-                             f"meal {meal_id} was held at {meal.restaurant}")
+        return UnmatchedLine(
+            line.line_no, Discrepancy.RESTAURANT_DIFFERS,
+            f"line {line.line_no} names meal {meal_id}, held at {meal.restaurant}: ask the "
+            "restaurant which meal it bills", meal_id)
     if meal.total_fen != line.amount_fen:
         return UnmatchedLine(
             line.line_no, Discrepancy.AMOUNT_DIFFERS,
-            f"amount differs: bill {_yuan(line.amount_fen)}, signed {_yuan(meal.total_fen)}",
-        )
+            f"line {line.line_no} bills meal {meal_id} at {_yuan(line.amount_fen)}; its "
+            f"signed cost is {_yuan(meal.total_fen)}: ask the restaurant to correct the bill",
+            meal_id)
     return MatchedLine(line.line_no, meal_id, line.amount_fen)
 
 

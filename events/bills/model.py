@@ -3,6 +3,11 @@
 One stream per restaurant and month. Settling records what matched and every discrepancy; the
 handler then appends `MealSettled` on each matched meal through `meals.decide(SettleMeal)`
 (see `settle_meal_commands`). Only matched lines are settled; discrepancies stay on record.
+
+M13 "每月底": a month is settled only once it has ended (company time zone). Before settlement a
+bill recorded again replaces the lines (the restaurant's corrected bill); after it, a bill with
+a new id is a supplementary bill, settled the same way against the meals still unsettled.
+Whoever records a bill does not settle it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
 
 from events.bills.matching import (
     BillLine,
@@ -23,11 +29,12 @@ from events.bills.matching import (
     restaurant_key,
 )
 from events.meals.commands import SettleMeal
+from events.people.values import same_person
 from events.shared.actors import Role
 from events.shared.context import Context
 from events.shared.errors import Forbidden, InvalidState, NotFound, Problem, ValidationFailed
 from events.shared.money import MAX_FEN
-from events.store.envelope import Event
+from events.store.envelope import Event, upcaster
 
 STREAM_TYPE = "restaurant_bill"
 MAX_LINES = 1000
@@ -69,6 +76,9 @@ class RestaurantBillRecorded(Event):
 
 @dataclass(frozen=True)
 class RestaurantBillSettled(Event):
+    # v2: the rule-book version of the decision (M15) and the meal a discrepant line names.
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     bill_id: str
     restaurant: str
     month: str
@@ -79,15 +89,26 @@ class RestaurantBillSettled(Event):
     note: str
     settled_by: str
     settled_at: datetime
+    policy_version: int | None = None  # None only for settlements recorded before v2
+
+
+@upcaster("RestaurantBillSettled", 1)
+def _settled_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    # v1 recorded neither; the version is left unknown, and a v1 line named no meal (the
+    # meal id it was given stays in its message).
+    lines = [{**line, "meal_id": None} for line in payload["unmatched_lines"]]
+    return {**payload, "unmatched_lines": lines, "policy_version": None}
 
 
 @dataclass(frozen=True)
 class RestaurantBillState:
-    bill_id: str
+    bill_id: str  # the bill being audited: the first one, a correction, or a supplement
     restaurant: str
     month: str
     lines: tuple[BillLine, ...]
-    settlement: RestaurantBillSettled | None = None
+    settlement: RestaurantBillSettled | None = None  # of the bill being audited
+    recorded_by: str = ""
+    settled_bills: tuple[str, ...] = ()  # ids of bills already settled for the month
 
     @property
     def settled(self) -> bool:
@@ -100,20 +121,26 @@ def decide(
     ctx: Context,
     *,
     signed_meals: Sequence[SignedMeal] = (),
+    policy_version: int | None = None,
 ) -> list[Event]:
     if isinstance(command, RecordRestaurantBill):
         return [_record(state, command, ctx)]
-    return [_settle(state, command, ctx, signed_meals)]
+    return [_settle(state, command, ctx, signed_meals, policy_version)]
 
 
 def _record(
     state: RestaurantBillState | None, command: RecordRestaurantBill, ctx: Context
 ) -> RestaurantBillRecorded:
     ctx.require_role(Role.STAFF, Role.MANAGER, action="recording a restaurant bill", rule="M13")
-    if state is not None and state.settled:
-        raise InvalidState("the bill is settled; it cannot be recorded again", rule="M13")
-    if state is not None and state.bill_id != command.bill_id:
-        raise InvalidState(f"this month's bill is {state.bill_id}", rule="M13")
+    if state is not None and command.bill_id in state.settled_bills:
+        raise InvalidState(
+            f"bill {command.bill_id} is settled; record what it missed as a supplementary bill "
+            "with a new billId", rule="M13")
+    if state is not None and not state.settled and state.bill_id != command.bill_id:
+        raise InvalidState(
+            f"this month's open bill is {state.bill_id}: record the corrected bill under that "
+            "billId (it replaces the lines), or settle it first and then add a supplementary "
+            "bill", rule="M13")
     problems = _bill_problems(command)
     if problems:
         raise ValidationFailed(problems)
@@ -152,15 +179,27 @@ def _settle(
     command: SettleRestaurantBill,
     ctx: Context,
     signed_meals: Sequence[SignedMeal],
+    policy_version: int | None,
 ) -> RestaurantBillSettled:
     ctx.require_role(Role.MANAGER, action="settling a restaurant bill", rule="M13")
     if state is None:
-        raise NotFound(f"no bill from {command.restaurant} for {command.month}", rule="M13")
+        raise NotFound(f"no bill from {command.restaurant} for {command.month}; next: record "
+                       "the restaurant's bill (recordRestaurantBill)", rule="M13")
     if state.settled:
-        raise InvalidState(f"bill {state.bill_id} is already settled", rule="M13")
+        raise InvalidState(f"bill {state.bill_id} is already settled; a bill for what it "
+                           "missed is recorded as a supplementary bill", rule="M13")
+    first_day_after = month_end(state.month) + timedelta(days=1)
+    if ctx.today < first_day_after:
+        raise InvalidState(
+            f"the month {state.month} has not ended (company time zone): settle it from "
+            f"{first_day_after.isoformat()}", rule="M13")
+    if same_person(ctx.actor.user_id, state.recorded_by):
+        raise Forbidden(f"you recorded bill {state.bill_id}: another manager settles it",
+                        rule="M13")
     result = match_lines(state.lines, signed_meals, state.restaurant)
     requesters = {m.meal_id: m.requested_by for m in signed_meals}
-    own = [m.meal_id for m in result.matched if requesters.get(m.meal_id) == ctx.actor.user_id]
+    own = [m.meal_id for m in result.matched
+           if same_person(requesters.get(m.meal_id) or "", ctx.actor.user_id)]
     if own:
         raise Forbidden(f"nobody may settle their own request: meals {', '.join(own)}",
                         rule="M13")
@@ -172,22 +211,33 @@ def _settle(
         unmatched_meals=tuple(m for m in result.unmatched_meals if m.meal_id in in_month),
         settled_total_fen=sum(m.amount_fen for m in result.matched),
         note=command.note, settled_by=ctx.actor.user_id, settled_at=ctx.now,
+        policy_version=policy_version,
     )
 
 
 def settle_meal_commands(event: RestaurantBillSettled) -> list[SettleMeal]:
     """The SettleMeal each matched meal receives after the bill is settled."""
-    return [SettleMeal(m.meal_id, event.bill_id, event.month) for m in event.matched]
+    return [SettleMeal(m.meal_id, event.bill_id, event.month, event.policy_version)
+            for m in event.matched]
 
 
 def evolve(state: RestaurantBillState | None, event: Event) -> RestaurantBillState:
     if isinstance(event, RestaurantBillRecorded):
-        return RestaurantBillState(event.bill_id, event.restaurant, event.month, event.lines)
+        done = state.settled_bills if state is not None else ()
+        return RestaurantBillState(event.bill_id, event.restaurant, event.month, event.lines,
+                                   recorded_by=event.recorded_by, settled_bills=done)
     if state is None:
         raise ValueError(f"{type(event).__name__} before the bill was recorded")
     if isinstance(event, RestaurantBillSettled):
-        return replace(state, settlement=event)
+        return replace(state, settlement=event,
+                       settled_bills=(*state.settled_bills, event.bill_id))
     return state
+
+
+def month_end(month: str) -> date:
+    year, number = int(month[:4]), int(month[5:7])
+    first_of_next = date(year + number // 12, number % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
 
 
 def _month_of(day: date) -> str:

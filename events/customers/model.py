@@ -76,7 +76,7 @@ def decide(state: CustomerState | None, command: CustomerCommand, ctx: Context) 
     if isinstance(command, UpdateCustomer):
         return _update(state, command)
     if isinstance(command, ChangeCustomerTier):
-        return _change_tier(state, command)
+        return _change_tier(state, command, ctx)
     if isinstance(command, RecordCreditChange):
         return _record_credit_change(state, command, ctx)
     if isinstance(command, PromoteProspect):
@@ -139,7 +139,10 @@ def _changed(new: T | None, old: T) -> T | None:
     return None if new is None or new == old else new
 
 
-def _change_tier(state: CustomerState, command: ChangeCustomerTier) -> list[Event]:
+def _change_tier(state: CustomerState, command: ChangeCustomerTier, ctx: Context) -> list[Event]:
+    # The tier selects the meal caps (M5): staff who could raise it could lift the caps on
+    # their own meals, so it is the manager's decision.
+    ctx.require_role(Role.MANAGER, action="changing a customer's tier", rule="M5")
     p = Problems()
     p.text("reason", command.reason, limit=MAX_TEXT, required=False)
     p.raise_if_any()

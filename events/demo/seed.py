@@ -2,7 +2,7 @@
 on a log without customers.
 
 Everything goes through the write side, as a user's commands would: customers, visits and meals
-through events.handling.execute with each aggregate's pure decide (so the rules of RULES.md
+through events.handling.execute with each aggregate's pure decide (so the rules of docs/rules.md
 judge the demo too, and some meals are recorded policy exceptions approved explicitly, M6),
 sales through the import handler (one all-or-nothing import per year), T2 sign-offs for past
 years. Decisions are made "as of" their simulated day (Context.now); the log's recorded_at is

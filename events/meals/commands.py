@@ -106,6 +106,23 @@ class SettleMeal:
     meal_id: str
     bill_id: str
     month: str  # "YYYY-MM"
+    policy_version: int | None = None  # the version the bill's settlement was decided under
+
+
+@dataclass(frozen=True)
+class ReportUnapprovedMeal:
+    """M14: the staff member who held a meal without approval reports it afterwards."""
+
+    meal_id: str
+    customer_id: str
+    meal_at: datetime
+    restaurant: str
+    guests: int
+    accompanying: int
+    meal_type: MealType
+    host: Host
+    reason: str  # why no approval was asked for beforehand
+    organisation: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class DenyReimbursement:
 MealCommand = (
     RequestMeal | ApproveMeal | RejectMeal | ApproveMealVerbally | CompleteMealPaperwork
     | IssueMealVouchers | RecordMealCost | SignMealCost | SettleMeal | DenyReimbursement
+    | ReportUnapprovedMeal
 )
 
 

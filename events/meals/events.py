@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from events.meals.commands import MealRequestForm
 from events.meals.rules import Finding
 from events.policy.values import CustomerTier, Host, MealType
-from events.store.envelope import Event
+from events.store.envelope import Event, upcaster
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,56 @@ class MealCostSigned(Event):
 
 @dataclass(frozen=True)
 class MealSettled(Event):
+    # v2: the rule-book version the settlement was decided under (M15).
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     meal_id: str
     bill_id: str
     month: str
     settled_by: str
     settled_at: datetime
+    policy_version: int | None = None  # None only for settlements recorded before v2
+
+
+@upcaster("MealSettled", 1)
+def _settled_without_version(payload: dict[str, Any]) -> dict[str, Any]:
+    # Settlements recorded before v2 did not say which version they ran under; the meal's own
+    # decisions (request, cost) still carry theirs. Left unknown rather than guessed.
+    return {**payload, "policy_version": None}
+
+
+@dataclass(frozen=True)
+class MealReportedUnapproved(Event):
+    """M14: a meal held without approval, reported afterwards by the staff member who held it;
+    its paperwork is due by `paperwork_due` (the M11 deadline)."""
+
+    meal_id: str
+    requested_by: str
+    customer_id: str
+    organisation: str
+    meal_at: datetime
+    restaurant: str
+    guests: int
+    accompanying: int
+    meal_type: MealType
+    host: Host
+    reason: str
+    customer_tier: CustomerTier
+    findings: tuple[Finding, ...]
+    policy_version: int
+    paperwork_due: date
+    cost_center: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True)
+class MealApprovedAfterTheFact(Event):
+    """M14: with its paperwork completed, the manager approves the meal as an exception."""
+
+    meal_id: str
+    approved_by: str
+    approved_at: datetime
+    note: str
 
 
 @dataclass(frozen=True)
@@ -127,4 +173,5 @@ class MealReimbursementDenied(Event):
 MEAL_EVENTS: tuple[type[Event], ...] = (
     MealRequested, MealApproved, MealRejected, MealApprovedVerbally, MealPaperworkCompleted,
     MealVouchersIssued, MealCostRecorded, MealCostSigned, MealSettled, MealReimbursementDenied,
+    MealReportedUnapproved, MealApprovedAfterTheFact,
 )

@@ -1,7 +1,8 @@
 """Handlers for the meal aggregate: look up the facts a decision needs, then execute it.
 
-The facts: the rule book in force on the meal date in the company time zone (M15) and the
-customer's tier from the customer record (M5). Decisions on an existing meal record the version
+The facts: the rule book in force on the meal date in the company time zone (M15), the
+customer's tier from the customer record (M5) and, for a verbal approval, the person it names
+from the people directory (M11). Decisions on an existing meal record the version
 the meal was decided under in their metadata, so an auditor sees it on every event.
 """
 
@@ -16,11 +17,13 @@ from events.meals.commands import (
     ApproveMealVerbally,
     MealCommand,
     RecordMealCost,
+    ReportUnapprovedMeal,
     RequestMeal,
     SettleMeal,
     validate_form,
 )
 from events.meals.model import MealState, RuleBook
+from events.people.handlers import load_person
 from events.policy.handlers import in_force_on
 from events.policy.values import CustomerTier
 from events.shared.context import Context
@@ -54,7 +57,7 @@ async def rule_book_on(store: EventStore, ctx: Context, meal_at: datetime) -> Ru
 async def decide_meal(store: EventStore, ctx: Context, command: MealCommand,
                       state: MealState | None) -> Decision:
     """Look up the facts this command needs (and only those), then call its pure decide."""
-    if isinstance(command, RequestMeal | ApproveMealVerbally):
+    if isinstance(command, RequestMeal | ApproveMealVerbally | ReportUnapprovedMeal):
         if isinstance(command, RequestMeal):
             # Input errors first, all at once, before any lookup can fail on a malformed field.
             validate_form(command.form)
@@ -65,7 +68,10 @@ async def decide_meal(store: EventStore, ctx: Context, command: MealCommand,
         tier = (await customer_tier(store, customer_id) if customer_id.strip()
                 else CustomerTier.GENERAL)
         rules = await rule_book_on(store, ctx, meal_at)
-        return Decision(meals.decide_new(state, command, ctx, rules, tier),
+        # M11: the person a verbal approval names, from the directory's own stream.
+        named = (await load_person(store, command.requested_by)
+                 if isinstance(command, ApproveMealVerbally) else None)
+        return Decision(meals.decide_new(state, command, ctx, rules, tier, named),
                         policy_version=rules.version)
     if state is None:
         raise NotFound(f"no meal {command.meal_id}")

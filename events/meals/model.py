@@ -1,15 +1,19 @@
-"""The meal request aggregate (M2-M14): decide() is pure; evolve() lives in meal_state.
+"""The meal request aggregate (M2-M14): decide() is pure; evolve() lives in state.py.
 
-requested -> approved | rejected; approved -> held -> signed -> settled.
-Emergency (M11): verbally_approved -> pending_paperwork (cost recorded) -> paperwork_completed
--> signed -> settled, or -> reimbursement_denied once the paperwork deadline has passed (M14).
-The handler passes the rule book in force on the meal date and the customer's tier.
+requested -> approved | rejected; approved -> held (cost) -> signed -> settled.
+Emergency (M11): verbal approval -> pending_paperwork -> paperwork_completed (the cost may come
+before or after) -> signed -> settled, or -> reimbursement_denied past the deadline (M14).
+Held without approval (M14): reported -> pending_paperwork -> paperwork_completed -> the
+manager approves as an exception (then as above) or denies reimbursement.
+The handler passes the rule book in force on the meal date, the customer's tier and, for a
+verbal approval, the person it names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from events.meals.after_the_fact import approve_after_the_fact, report
 from events.meals.commands import (
     ApproveMeal,
     ApproveMealVerbally,
@@ -18,18 +22,16 @@ from events.meals.commands import (
     IssueMealVouchers,
     RecordMealCost,
     RejectMeal,
+    ReportUnapprovedMeal,
     RequestMeal,
     SettleMeal,
     SignMealCost,
-    amount_problems,
-    headcount_problems,
     validate_form,
 )
+from events.meals.costs import record_cost, sign
 from events.meals.emergency import approve_verbally, complete_paperwork, deny
 from events.meals.events import (
     MealApproved,
-    MealCostRecorded,
-    MealCostSigned,
     MealRejected,
     MealRequested,
     MealSettled,
@@ -38,11 +40,12 @@ from events.meals.events import (
 from events.meals.guards import expect, manager_of_others, need_text
 from events.meals.rules import PolicyBlocked, blocking, evaluate
 from events.meals.state import MealState, MealStatus, evolve
+from events.people.model import PersonState
 from events.policy.figures import PolicyFigures
 from events.policy.values import COST_CENTER, CustomerTier, MealType
 from events.shared.actors import Role
 from events.shared.context import Context
-from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.shared.errors import InvalidState, NotFound, ValidationFailed
 from events.store.envelope import Event
 
 STREAM_TYPE = "meal"
@@ -63,20 +66,23 @@ class RuleBook:
     version: int
 
 
-NewMeal = RequestMeal | ApproveMealVerbally
+NewMeal = RequestMeal | ApproveMealVerbally | ReportUnapprovedMeal
 # Commands decided on the meal's state alone (no rule-book figures needed).
 MealStep = (ApproveMeal | RejectMeal | CompleteMealPaperwork | IssueMealVouchers | SignMealCost
             | SettleMeal | DenyReimbursement)
 
 
 def decide_new(state: MealState | None, command: NewMeal, ctx: Context, rules: RuleBook,
-               tier: CustomerTier) -> list[Event]:
-    """M2/M3 a request, or M11 a verbal emergency approval: a meal that does not exist yet."""
+               tier: CustomerTier, named: PersonState | None = None) -> list[Event]:
+    """M2/M3 a request, M11 a verbal emergency approval (naming `named`, from the people
+    directory) or M14 a meal held without approval: a meal that does not exist yet."""
     if state is not None:
         raise InvalidState(f"meal {command.meal_id} already exists", rule="M3")
     if isinstance(command, RequestMeal):
         return [_request(command, ctx, rules.figures, rules.version, tier)]
-    return [approve_verbally(command, ctx, rules.figures, rules.version, tier)]
+    if isinstance(command, ReportUnapprovedMeal):
+        return [report(command, ctx, rules.figures, rules.version, tier)]
+    return [approve_verbally(command, ctx, rules.figures, rules.version, tier, named)]
 
 
 def decide_cost(state: MealState | None, command: RecordMealCost, ctx: Context,
@@ -84,7 +90,7 @@ def decide_cost(state: MealState | None, command: RecordMealCost, ctx: Context,
     """M12: the actual cost, judged by the version in force on the meal's date."""
     if state is None:
         raise NotFound(f"no meal {command.meal_id}")
-    return [_record_cost(state, command, ctx, rules.figures, rules.version)]
+    return [record_cost(state, command, ctx, rules.figures, rules.version)]
 
 
 def decide_step(state: MealState | None, command: MealStep, ctx: Context) -> list[Event]:
@@ -95,6 +101,8 @@ def decide_step(state: MealState | None, command: MealStep, ctx: Context) -> lis
 
 def _decide_existing(state: MealState, command: MealStep, ctx: Context) -> Event:
     if isinstance(command, ApproveMeal):
+        if state.unapproved:
+            return approve_after_the_fact(state, command, ctx)
         return _approve(state, command, ctx)
     if isinstance(command, RejectMeal):
         manager_of_others(state, ctx, "reject", "M2")
@@ -106,12 +114,12 @@ def _decide_existing(state: MealState, command: MealStep, ctx: Context) -> Event
     if isinstance(command, IssueMealVouchers):
         return _issue_vouchers(state, command, ctx)
     if isinstance(command, SignMealCost):
-        return _sign(state, command, ctx)
+        return sign(state, command, ctx)
     if isinstance(command, SettleMeal):
         manager_of_others(state, ctx, "settle", "M13")
         expect(state, "M13", MealStatus.SIGNED)
         return MealSettled(state.meal_id, command.bill_id, command.month,
-                           ctx.actor.user_id, ctx.now)
+                           ctx.actor.user_id, ctx.now, command.policy_version)
     if isinstance(command, DenyReimbursement):
         return deny(state, command, ctx)
     raise TypeError(f"not a meal command: {type(command).__name__}")
@@ -131,6 +139,7 @@ def _request(
         figures, tier=tier, meal_type=form.meal_type, host=form.host, guests=form.guests,
         accompanying=form.accompanying, total_fen=form.estimated_total_fen,
         drinks_fen=form.estimated_drinks_fen, designated_restaurant=form.designated_restaurant,
+        manager_attends=form.manager_attends,
     )
     has_blocks = bool(blocking(findings))
     if has_blocks and not (form.exception_reason or "").strip():
@@ -174,42 +183,3 @@ def _issue_vouchers(
         raise ValidationFailed.single("count", f"issue 1 to {persons} vouchers", "M10")
     return MealVouchersIssued(state.meal_id, command.count, state.requested_by,
                               ctx.actor.user_id, ctx.now)
-
-
-def _record_cost(
-    state: MealState, command: RecordMealCost, ctx: Context, figures: PolicyFigures,
-    version: int,
-) -> MealCostRecorded:
-    # A verbal approval names its requester freely (M11), so being the requester is not enough:
-    # recording a bill is staff's or the manager's (roles table), never another role's.
-    ctx.require_role(Role.STAFF, Role.MANAGER, action="recording a meal's cost", rule="M12")
-    if ctx.actor.user_id != state.requested_by and ctx.actor.role is not Role.MANAGER:
-        raise Forbidden("the requester or a manager records a meal's cost", rule="M12")
-    expect(state, "M12", MealStatus.APPROVED, MealStatus.VERBALLY_APPROVED, MealStatus.HELD,
-            MealStatus.PENDING_PAPERWORK, MealStatus.PAPERWORK_COMPLETED)
-    if ctx.now < state.meal_at:
-        raise InvalidState("the cost is recorded after the meal", rule="M12")
-    problems = headcount_problems(command.guests, command.accompanying)
-    problems += amount_problems("totalFen", command.total_fen, "drinksFen", command.drinks_fen)
-    if problems:
-        raise ValidationFailed(problems)
-    # The tier recorded at request binds the meal; the actual bill is checked, never refused.
-    findings = evaluate(
-        figures, tier=state.customer_tier, meal_type=state.meal_type, host=state.host,
-        guests=command.guests, accompanying=command.accompanying,
-        total_fen=command.total_fen, drinks_fen=command.drinks_fen,
-    )
-    return MealCostRecorded(
-        state.meal_id, command.total_fen, command.drinks_fen, command.guests,
-        command.accompanying, tuple(findings), version, ctx.actor.user_id, ctx.now,
-    )
-
-
-def _sign(state: MealState, command: SignMealCost, ctx: Context) -> MealCostSigned:
-    manager_of_others(state, ctx, "sign", "M12")
-    expect(state, "M12", MealStatus.HELD, MealStatus.PAPERWORK_COMPLETED)
-    if blocking(state.cost_findings) and not command.annotation.strip():
-        raise ValidationFailed.single(
-            "annotation", "the actual bill breaks the rule book: annotate why it is signed", "M12"
-        )
-    return MealCostSigned(state.meal_id, command.annotation.strip(), ctx.actor.user_id, ctx.now)

@@ -37,20 +37,24 @@ class Finding:
     limit: str  # e.g. cap "200.00", share "1/3", accompanying "3"
 
 
+# Who reads a refusal decides its next step: staff requesting a meal ask for an exception.
+REQUEST_NEXT_STEP = (
+    "change the request to fit, or give an exception reason (exceptionReason) so the manager "
+    "can approve it as a policy exception"
+)
+
+
 class PolicyBlocked(DomainError):
     """A request breaks the rule book and carries no exception reason (M6)."""
 
     code = "POLICY_BLOCKED"
 
-    def __init__(self, findings: Sequence[Finding]):
+    def __init__(self, findings: Sequence[Finding], next_step: str = REQUEST_NEXT_STEP):
         blocks = blocking(findings)
         if not blocks:
             raise ValueError("PolicyBlocked needs at least one blocking finding")
         detail = "; ".join(f"{f.rule}: {f.message}" for f in blocks)
-        super().__init__(
-            f"{detail}. Give an exception reason for the manager to approve (M6).",
-            rule=blocks[0].rule,
-        )
+        super().__init__(f"{detail}. Next: {next_step} (M6).", rule=blocks[0].rule)
         self.findings = blocks
 
 
@@ -69,6 +73,7 @@ def evaluate(
     total_fen: int | None,
     drinks_fen: int | None = None,
     designated_restaurant: bool = False,
+    manager_attends: bool = False,
 ) -> list[Finding]:
     """Every finding for a meal, not just the first. `total_fen` None checks headcount only."""
     if guests < 1 or accompanying < 0:
@@ -76,6 +81,16 @@ def evaluate(
     # The source makes M7 and M8 binding for important customers, guidance for general ones.
     guidance = Severity.BLOCK if tier is CustomerTier.IMPORTANT else Severity.WARN
     findings: list[Finding] = []
+    if manager_attends and host is Host.STAFF:
+        # M9 (Art. 4): the manager normally stays away from the department's own meals; when
+        # they join, it is noted and they sit among the accompanying staff (M8, per person).
+        accompanying += 1
+        findings.append(Finding(
+            "M9", Severity.INFO,
+            "the manager joins a meal hosted by staff: counted among the accompanying staff "
+            f"({accompanying} with the manager); the cost stays with customer service",
+            str(accompanying), "",
+        ))
     if total_fen is not None:
         findings += _check_cap(figures, tier, meal_type, host, guests + accompanying, total_fen)
         if drinks_fen is not None:
@@ -108,8 +123,9 @@ def _check_cap(
     # M5 is the standard for general customers too (Art. 6), so exceeding it blocks either way.
     return [Finding(
         "M5", Severity.BLOCK,
-        f"{per_person} yuan per person exceeds the cap of {cap} for {tier.value} customers' "
-        f"{meal_type.value} hosted by {host.value}",
+        f"{format_fen(total_fen)} yuan for {persons} persons is {per_person} yuan per person, "
+        f"over the cap of {cap} yuan for {tier.value} customers' {meal_type.value} hosted by "
+        f"{host.value} (at most {format_fen(rule.cap_fen * persons)} yuan in all)",
         per_person, cap,
     )]
 
@@ -121,9 +137,12 @@ def _check_drinks(
     if drinks_fen * share.denominator <= total_fen * share.numerator:
         return []
     actual = format_fen(-(-drinks_fen * 100 // total_fen)) if total_fen else "-"
+    # The most the drinks may be, rounded down to the fen so the figure shown never exceeds it.
+    most = format_fen(total_fen * share.numerator // share.denominator)
     return [Finding(
         "M7", severity,
-        f"alcohol, drinks and fruit are {actual} of the bill, more than {share}",
+        f"alcohol, drinks and fruit cost {format_fen(drinks_fen)} yuan of a "
+        f"{format_fen(total_fen)} yuan bill, more than {share} of it (at most {most} yuan)",
         actual, str(share),
     )]
 
@@ -136,7 +155,8 @@ def _check_accompanying(
         return []
     return [Finding(
         "M8", severity,
-        f"{accompanying} accompanying staff for {guests} guests; at most {limit}",
+        f"{accompanying} accompanying staff for {guests} guests; at most {limit} may "
+        "accompany",
         str(accompanying), str(limit),
     )]
 

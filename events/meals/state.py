@@ -9,12 +9,14 @@ from enum import StrEnum
 from events.meals.commands import MealRequestForm
 from events.meals.events import (
     MealApproved,
+    MealApprovedAfterTheFact,
     MealApprovedVerbally,
     MealCostRecorded,
     MealCostSigned,
     MealPaperworkCompleted,
     MealReimbursementDenied,
     MealRejected,
+    MealReportedUnapproved,
     MealRequested,
     MealSettled,
     MealVouchersIssued,
@@ -28,6 +30,8 @@ class MealStatus(StrEnum):
     REQUESTED = "requested"
     APPROVED = "approved"
     REJECTED = "rejected"
+    # Kept for clients that know it; no meal enters it any more: a verbal approval starts in
+    # PENDING_PAPERWORK, since the paperwork is due from that moment (M11).
     VERBALLY_APPROVED = "verbally_approved"
     HELD = "held"
     PENDING_PAPERWORK = "pending_paperwork"
@@ -55,6 +59,7 @@ class MealState:
     policy_exception: bool = False
     exception_approved: bool = False
     verbal: bool = False
+    unapproved: bool = False  # M14: held without approval, reported afterwards
     paperwork_due: date | None = None
     form: MealRequestForm | None = None
     vouchers_issued: int = 0
@@ -63,6 +68,7 @@ class MealState:
     cost_findings: tuple[Finding, ...] = ()
     approved_by: str | None = None
     signed_by: str | None = None
+    cost_recorded_by: str | None = None
     settled_bill_id: str | None = None
 
 
@@ -76,9 +82,18 @@ def evolve(state: MealState | None, event: Event) -> MealState:
             guests=f.guests, accompanying=f.accompanying, policy_version=event.policy_version,
             findings=event.findings, policy_exception=event.policy_exception, form=f,
         )
+    if isinstance(event, MealReportedUnapproved):
+        return MealState(
+            meal_id=event.meal_id, status=MealStatus.PENDING_PAPERWORK,
+            requested_by=event.requested_by, customer_id=event.customer_id,
+            customer_tier=event.customer_tier, meal_type=event.meal_type, host=event.host,
+            meal_at=event.meal_at, restaurant=event.restaurant, guests=event.guests,
+            accompanying=event.accompanying, policy_version=event.policy_version,
+            findings=event.findings, unapproved=True, paperwork_due=event.paperwork_due,
+        )
     if isinstance(event, MealApprovedVerbally):
         return MealState(
-            meal_id=event.meal_id, status=MealStatus.VERBALLY_APPROVED,
+            meal_id=event.meal_id, status=MealStatus.PENDING_PAPERWORK,
             requested_by=event.requested_by, customer_id=event.customer_id,
             customer_tier=event.customer_tier, meal_type=event.meal_type, host=event.host,
             meal_at=event.meal_at, restaurant=event.restaurant, guests=event.guests,
@@ -103,11 +118,16 @@ def _evolve_existing(state: MealState, event: Event) -> MealState:
     if isinstance(event, MealCostRecorded):
         return replace(state, status=_status_after_cost(state), total_fen=event.total_fen,
                        drinks_fen=event.drinks_fen, guests=event.guests,
-                       accompanying=event.accompanying, cost_findings=event.findings)
+                       accompanying=event.accompanying, cost_findings=event.findings,
+                       cost_recorded_by=event.recorded_by)
     if isinstance(event, MealPaperworkCompleted):
         f = event.form
         return replace(state, status=MealStatus.PAPERWORK_COMPLETED, form=f,
                        meal_at=f.meal_at, restaurant=f.restaurant)
+    if isinstance(event, MealApprovedAfterTheFact):
+        status = MealStatus.HELD if state.total_fen is not None else MealStatus.APPROVED
+        return replace(state, status=status, approved_by=event.approved_by,
+                       exception_approved=True, policy_exception=True)
     if isinstance(event, MealCostSigned):
         return replace(state, status=MealStatus.SIGNED, signed_by=event.signed_by)
     if isinstance(event, MealSettled):
@@ -118,10 +138,8 @@ def _evolve_existing(state: MealState, event: Event) -> MealState:
 
 
 def _status_after_cost(state: MealState) -> MealStatus:
-    # A verbally approved meal goes to pending_paperwork the moment its cost is known (M11);
-    # a correction of the cost leaves the status where it was.
+    # An approved meal is held once its cost is known; a meal waiting for its paperwork keeps
+    # waiting (M11), and a correction of the cost leaves the status where it was.
     if state.status is MealStatus.APPROVED:
         return MealStatus.HELD
-    if state.status is MealStatus.VERBALLY_APPROVED:
-        return MealStatus.PENDING_PAPERWORK
     return state.status

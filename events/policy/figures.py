@@ -7,8 +7,8 @@ floats would not round-trip exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 
+from events.policy.calendar import WorkingDayCalendar, seed_calendar
 from events.policy.values import CustomerTier, Host, MealType
 from events.shared.errors import Problem
 
@@ -49,10 +49,13 @@ class PolicyFigures:
     drinks_share: Share  # M7: alcohol, drinks and fruit as a share of the whole bill
     accompanying_at_most_guests: bool  # M8: accompanying staff never outnumber the guests
     accompanying_brackets: tuple[AccompanyingBracket, ...]  # M8: the tighter limits
-    # M11: working days = Monday to Friday. There is no holiday calendar: a public holiday on a
-    # weekday still counts as a working day (the source names no calendar; add one in a version).
+    # M11: counted in working days on `calendar` (public holidays off, 调休 weekends worked).
     paperwork_deadline_working_days: int
     follow_up_delay_days: int  # V12: a follow-up visit is due this many days after fulfilment
+    # The official working-day calendar this version applies (M11, V12). None only in a draft
+    # command: drafting fills in the calendar of the version in force, so every recorded version
+    # carries one (M15).
+    calendar: WorkingDayCalendar | None = None
 
 
 def _yuan(amount: int) -> int:
@@ -84,6 +87,7 @@ SEED_FIGURES = PolicyFigures(
     accompanying_brackets=(AccompanyingBracket(5, 3), AccompanyingBracket(10, 5)),
     paperwork_deadline_working_days=3,
     follow_up_delay_days=7,
+    calendar=seed_calendar(),
 )
 
 
@@ -107,15 +111,11 @@ def accompanying_limit(figures: PolicyFigures, guests: int) -> int | None:
     return min(limits) if limits else None
 
 
-def add_working_days(start: date, days: int) -> date:
-    """The date `days` working days (Mon-Fri, no holiday calendar) after `start`."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
+def calendar_of(figures: PolicyFigures) -> WorkingDayCalendar:
+    """The calendar a recorded version applies (every drafted version has one)."""
+    if figures.calendar is None:
+        raise ValueError("a recorded rule-book version always carries its calendar")
+    return figures.calendar
 
 
 def validate_figures(figures: PolicyFigures) -> list[Problem]:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any, ClassVar
 
+from events.policy.calendar import (
+    FIRST_DATA,
+    CalendarYear,
+    calendar_file,
+    with_years,
+    year_problems,
+)
 from events.policy.figures import (
     SEED_FIGURES,
     AccompanyingBracket,
@@ -19,8 +27,9 @@ from events.policy.figures import (
 )
 from events.shared.actors import SYSTEM, Role
 from events.shared.context import Context
-from events.shared.errors import InvalidState, NotFound, ValidationFailed
-from events.store.envelope import Event
+from events.shared.errors import InvalidState, NotFound, Problem, ValidationFailed
+from events.store.codec import to_data
+from events.store.envelope import Event, upcaster
 
 STREAM_TYPE = "policy"
 STREAM_ID = "policy"
@@ -42,6 +51,9 @@ class DraftPolicy:
     figures: PolicyFigures
     notes: str
     compiled_by: str  # 编制人员: the name on the document
+    # Years of official holidays and make-up working days this version adds or replaces on
+    # top of the calendar it inherits (M11, V12), e.g. next year's once it is published.
+    calendar_years: tuple[CalendarYear, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,9 @@ PolicyCommand = DraftPolicy | ApprovePolicy
 # --- events ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PolicyDrafted(Event):
+    # v2: figures carry the working-day calendar the version applies (M11, V12).
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     version: int
     figures: PolicyFigures
     notes: str
@@ -72,6 +87,15 @@ class PolicyApproved(Event):
     reviewed_by: str | None
     approved_by: str  # user id of the general manager (or "system" for the seed)
     approved_at: datetime
+
+
+@upcaster("PolicyDrafted", 1)
+def _calendar_of_early_versions(payload: dict[str, Any]) -> dict[str, Any]:
+    # Versions drafted before calendars were recorded are read with the first calendar file
+    # Kehu shipped (chinesecalendar 1.11.0, 2004-2026), a file that is never rewritten, so the
+    # deadlines those versions gave stay the deadlines they give on every later read.
+    figures = {**payload["figures"], "calendar": to_data(calendar_file(FIRST_DATA))}
+    return {**payload, "figures": figures}
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -155,9 +179,22 @@ def _draft(state: PolicyState, command: DraftPolicy, ctx: Context) -> PolicyDraf
     problems = validate_figures(command.figures)
     if problems:
         raise ValidationFailed(problems)
+    figures = command.figures
+    if figures.calendar is None:
+        # A draft that brings no calendar keeps the one in force (M15): only a version that
+        # says so changes which days are working days.
+        inherited = state.approved[-1].figures.calendar if state.approved else None
+        figures = replace(figures, calendar=inherited or SEED_FIGURES.calendar)
+    if command.calendar_years:
+        wrong = [p for y in command.calendar_years for p in year_problems(y)]
+        if wrong:
+            raise ValidationFailed([Problem("calendarYears", "M11", p) for p in wrong])
+        assert figures.calendar is not None
+        figures = replace(figures, calendar=with_years(
+            figures.calendar, command.calendar_years, command.compiled_by.strip()))
     return PolicyDrafted(
         version=command.version,
-        figures=command.figures,
+        figures=figures,
         notes=command.notes,
         compiled_by=command.compiled_by.strip(),
         drafted_by=ctx.actor.user_id,

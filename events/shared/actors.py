@@ -1,4 +1,4 @@
-"""Who acts: the roles of RULES.md and the actor every command and event carries."""
+"""Who acts: the roles of docs/rules.md and the actor every command and event carries."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class Role(StrEnum):
     INTEGRATION = "integration"
 
 
-# Roles that may only read (RULES.md roles table): they never reach a command handler's write.
+# Roles that may only read (docs/rules.md roles table): they never reach a command handler's write.
 READ_ONLY_ROLES = frozenset({Role.AUDITOR, Role.INTEGRATION})
 
 

@@ -27,7 +27,7 @@ class Context:
         return self.now.astimezone(self.tz).date()
 
     def require_role(self, *roles: str, action: str, rule: str | None = None) -> None:
-        """Refuse unless the actor has one of `roles` (the roles table of RULES.md)."""
+        """Refuse unless the actor has one of `roles` (the roles table of docs/rules.md)."""
         if self.actor.role not in roles:
             allowed = ", ".join(sorted(roles))
             # Every refusal names a rule: the roles table itself when no finer rule applies.

@@ -1,6 +1,7 @@
 """The small, named hierarchy of expected failures.
 
-Each carries the rule ID (RULES.md) that spoke and, where one input is at fault, the field, so a
+Each carries the rule ID (docs/rules.md) that refused and, where one input is at fault, the
+field, so a
 manager reading the error and an auditor reading a test both know which rule refused what.
 The GraphQL layer turns each class into a typed result; nothing here is ever a stack trace.
 """

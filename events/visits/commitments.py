@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from events.policy.calendar import CalendarGap, WorkingDayCalendar
 from events.shared.context import Context
 from events.shared.errors import InvalidState, NotFound
 from events.shared.validation import MAX_ID, MAX_TEXT, Problems
@@ -58,6 +59,7 @@ def decide_commitment(
     ctx: Context,
     *,
     follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
+    calendar: WorkingDayCalendar | None = None,
 ) -> list[Event]:
     if state is None:
         raise NotFound(f"no visit {command.visit_id}", field="visitId")
@@ -74,7 +76,7 @@ def decide_commitment(
     action = "fulfil a commitment" if isinstance(command, FulfillCommitment) else "log a follow-up"
     require_may_act(ctx, (state.owner_id, current.owner_id), action)
     if isinstance(command, FulfillCommitment):
-        return [_fulfil(state, current, command, ctx, follow_up_days)]
+        return [_fulfil(state, current, command, ctx, follow_up_days, calendar)]
     return [_follow_up(state, current, command, ctx)]
 
 
@@ -108,6 +110,7 @@ def _fulfil(
     command: FulfillCommitment,
     ctx: Context,
     follow_up_days: int,
+    calendar: WorkingDayCalendar | None = None,
 ) -> Event:
     if follow_up_days < 0:
         raise ValueError("follow_up_days comes from the rule book and is never negative")
@@ -127,9 +130,22 @@ def _fulfil(
         commitment_id=current.commitment_id,
         fulfilled_on=command.fulfilled_on,
         late=command.fulfilled_on > current.due_date,
-        follow_up_due=command.fulfilled_on + timedelta(days=follow_up_days),
+        follow_up_due=follow_up_due(command.fulfilled_on, follow_up_days, calendar),
         note=command.note,
     )
+
+
+def follow_up_due(fulfilled_on: date, days: int, calendar: WorkingDayCalendar | None) -> date:
+    """V12: `days` after fulfilment, moved to the next working day on the rule book's calendar
+    when it lands on a holiday or weekend. Past the calendar's years the date is not moved:
+    calendar days need no calendar, and no weekday guess is made."""
+    due = fulfilled_on + timedelta(days=days)
+    if calendar is None:
+        return due
+    try:
+        return calendar.working_day_on_or_after(due)
+    except CalendarGap:
+        return due
 
 
 def _follow_up(

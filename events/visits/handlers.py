@@ -14,6 +14,7 @@ from events.customers import model as customers
 from events.customers.handlers import customer_exists
 from events.handling import Decision, Outcome, Stream, execute, load, run
 from events.policy import model as policy
+from events.policy.calendar import WorkingDayCalendar
 from events.shared.context import Context
 from events.store.envelope import Event
 from events.store.event_store import AppendResult, EventStore, StreamAppend
@@ -31,14 +32,17 @@ from events.visits.commitments import DEFAULT_FOLLOW_UP_DAYS
 from events.visits.model import VisitState
 
 
-async def follow_up_policy(store: EventStore, ctx: Context) -> tuple[int, int | None]:
-    """V12: (days until a follow-up is due, rule-book version) from the version in force today
-    (company time zone); the documented default of 7 days while no rule book is installed."""
+async def follow_up_policy(
+    store: EventStore, ctx: Context
+) -> tuple[int, int | None, WorkingDayCalendar | None]:
+    """V12: (days until a follow-up is due, rule-book version, its working-day calendar) from
+    the version in force today (company time zone); 7 days while no rule book is installed."""
     state, _ = await load(store, policy.STREAM_ID, policy.evolve)
     in_force = policy.policy_in_force(state, ctx.today)
     if in_force is None:
-        return DEFAULT_FOLLOW_UP_DAYS, None
-    return in_force.figures.follow_up_delay_days, in_force.version
+        return DEFAULT_FOLLOW_UP_DAYS, None, None
+    figures = in_force.figures
+    return figures.follow_up_delay_days, in_force.version, figures.calendar
 
 
 def visit_stream(visit_id: str) -> Stream[VisitState]:
@@ -57,13 +61,13 @@ async def handle_visit(
     if isinstance(command, PlanVisit | LogVisit):
         # For a planned visit the plan already names a known customer; the decision ignores it.
         exists = await customer_exists(store, command.customer_id)
-    days, version = DEFAULT_FOLLOW_UP_DAYS, None
+    days, version, calendar = DEFAULT_FOLLOW_UP_DAYS, None, None
     if isinstance(command, FulfillCommitment):
-        days, version = await follow_up_policy(store, ctx)
+        days, version, calendar = await follow_up_policy(store, ctx)
     return await execute(
         store, ctx, visit_stream(command.visit_id), command,
         lambda state: visits.decide(state, command, ctx, customer_exists=exists,
-                                    follow_up_days=days),
+                                    follow_up_days=days, calendar=calendar),
         idempotency_key=idempotency_key, policy_version=version,
     )
 

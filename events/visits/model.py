@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from events.policy.calendar import WorkingDayCalendar
 from events.shared.context import Context
 from events.shared.errors import InvalidState, NotFound, ValidationFailed
 from events.shared.validation import MAX_ID, MAX_TEXT, Problems
@@ -85,6 +86,7 @@ def decide(
     *,
     customer_exists: bool = True,
     follow_up_days: int = DEFAULT_FOLLOW_UP_DAYS,
+    calendar: WorkingDayCalendar | None = None,
 ) -> list[Event]:
     ctx.require_role(*WRITERS, action="change a visit")
     if isinstance(command, PlanVisit):
@@ -93,7 +95,8 @@ def decide(
         return [_log(state, command, ctx, customer_exists)]
     if isinstance(command, FileVisitReport):
         return [_file_report(state, command, ctx)]
-    return decide_commitment(state, command, ctx, follow_up_days=follow_up_days)
+    return decide_commitment(state, command, ctx, follow_up_days=follow_up_days,
+                             calendar=calendar)
 
 
 def _plan(state: VisitState | None, c: PlanVisit, ctx: Context, customer_exists: bool) -> Event:

@@ -20,8 +20,8 @@ MAX_ITEMS = 20  # entries in any list on a visit: enough for one visit, catches 
 MAX_REPORT = 10_000
 
 # V9: 1-2 h is the standard; 0.5-2 h is accepted as is; anything else needs a recorded reason.
+# V9 (Art. 14.1 "抽出1~2个小时"): 1 to 2 hours is the standard; anything else needs a reason.
 TRAINING_STANDARD_MINUTES = (60, 120)
-TRAINING_NO_REASON_MINUTES = (30, 120)
 MAX_TRAINING_MINUTES = 24 * 60
 
 
@@ -173,10 +173,10 @@ def check_training(p: Problems, minutes: int, reason: str | None) -> None:
     if not 0 <= minutes <= MAX_TRAINING_MINUTES:
         p.add("trainingMinutes", f"must be between 0 and {MAX_TRAINING_MINUTES}", "V9")
         return
-    low, high = TRAINING_NO_REASON_MINUTES
-    needs_reason = not low <= minutes <= high
-    if needs_reason and (reason is None or not reason.strip()):
-        p.add("trainingReason", f"training outside {low}-{high} minutes needs a reason", "V9")
+    if not training_meets_standard(minutes) and (reason is None or not reason.strip()):
+        low, high = TRAINING_STANDARD_MINUTES
+        p.add("trainingReason", f"{minutes} minutes of training is outside the standard of "
+              f"{low} to {high} minutes (1 to 2 hours): give the reason (trainingReason)", "V9")
     p.text("trainingReason", reason, limit=MAX_TEXT, required=False, rule="V9")
 
 

@@ -1,6 +1,7 @@
 """Webhook subscriptions as an aggregate: who asked for which events to be pushed where.
 
-Registering a webhook is how an integration subscribes (RULES.md roles: integrations "subscribe;
+Registering a webhook is how an integration subscribes (docs/rules.md roles: integrations
+"subscribe;
 write nothing" of the business). It is still recorded as an event, so the audit log shows who
 subscribed what and when. The signing secret is never part of an event: it is kept only in the
 webhooks table, and shown once to the caller who registered.

@@ -18,6 +18,7 @@ from events.meals.events import (
     MealPaperworkCompleted,
     MealReimbursementDenied,
     MealRejected,
+    MealReportedUnapproved,
     MealRequested,
     MealSettled,
 )
@@ -46,8 +47,10 @@ DDL = (
     # The customer view sums a customer's meal spend (version 2 added this index).
     "CREATE INDEX meal_expenses_customer ON meal_expenses (customer_id)",
     "CREATE INDEX meal_expenses_restaurant ON meal_expenses (restaurant_key, meal_at)",
+    # One row per bill: the month's first bill (corrected in place before settlement) and
+    # each supplementary bill after it (M13).
     """CREATE TABLE restaurant_bills (
-        stream_id text PRIMARY KEY,
+        stream_id text NOT NULL,
         bill_id text NOT NULL,
         restaurant text NOT NULL,
         restaurant_key text NOT NULL,
@@ -60,19 +63,22 @@ DDL = (
         settled_by text,
         matched jsonb NOT NULL DEFAULT '[]',
         unmatched_lines jsonb NOT NULL DEFAULT '[]',
-        unmatched_meals jsonb NOT NULL DEFAULT '[]'
+        unmatched_meals jsonb NOT NULL DEFAULT '[]',
+        PRIMARY KEY (stream_id, bill_id)
     )""",
     "CREATE INDEX restaurant_bills_month ON restaurant_bills (month, restaurant_key)",
 )
 
 EVENT_TYPES = frozenset({
-    "MealRequested", "MealApprovedVerbally", "MealPaperworkCompleted", "MealCostRecorded",
+    "MealRequested", "MealApprovedVerbally", "MealReportedUnapproved", "MealPaperworkCompleted",
+    "MealCostRecorded",
     "MealCostSigned", "MealSettled", "MealRejected", "MealReimbursementDenied",
     "RestaurantBillRecorded", "RestaurantBillSettled",
 })
 
 
-async def _meal(conn: asyncpg.Connection, e: MealRequested | MealApprovedVerbally) -> None:
+async def _meal(conn: asyncpg.Connection,
+                e: MealRequested | MealApprovedVerbally | MealReportedUnapproved) -> None:
     if isinstance(e, MealRequested):
         f = e.form
         values = (e.meal_id, f.meal_at, f.restaurant, f.customer_id, f.organisation,
@@ -95,7 +101,7 @@ async def _bill(conn: asyncpg.Connection, stored: StoredEvent,
         await conn.execute(
             "INSERT INTO restaurant_bills (stream_id, bill_id, restaurant, restaurant_key, month,"
             " total_fen, line_count, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            " ON CONFLICT (stream_id) DO UPDATE SET total_fen = $6, line_count = $7,"
+            " ON CONFLICT (stream_id, bill_id) DO UPDATE SET total_fen = $6, line_count = $7,"
             " recorded_by = $8",
             stored.stream_id, e.bill_id, e.restaurant, restaurant_key(e.restaurant), e.month,
             e.total_fen, len(e.lines), e.recorded_by,
@@ -103,15 +109,16 @@ async def _bill(conn: asyncpg.Connection, stored: StoredEvent,
         return
     await conn.execute(
         "UPDATE restaurant_bills SET settled = true, settled_total_fen = $2, settled_by = $3,"
-        " matched = $4, unmatched_lines = $5, unmatched_meals = $6 WHERE stream_id = $1",
+        " matched = $4, unmatched_lines = $5, unmatched_meals = $6"
+        " WHERE stream_id = $1 AND bill_id = $7",
         stored.stream_id, e.settled_total_fen, e.settled_by, to_data(list(e.matched)),
-        to_data(list(e.unmatched_lines)), to_data(list(e.unmatched_meals)),
+        to_data(list(e.unmatched_lines)), to_data(list(e.unmatched_meals)), e.bill_id,
     )
 
 
 async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
     e = stored.event
-    if isinstance(e, MealRequested | MealApprovedVerbally):
+    if isinstance(e, MealRequested | MealApprovedVerbally | MealReportedUnapproved):
         await _meal(conn, e)
     elif isinstance(e, RestaurantBillRecorded | RestaurantBillSettled):
         await _bill(conn, stored, e)
@@ -138,7 +145,8 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
 
 PROJECTIONS = [
     Projection(
-        name="expenses", version=2, tables=("meal_expenses", "restaurant_bills"), ddl=DDL,
+        # v3: one row per bill (supplementary bills, M13) and meals reported unapproved (M14).
+        name="expenses", version=3, tables=("meal_expenses", "restaurant_bills"), ddl=DDL,
         handle=handle, event_types=EVENT_TYPES,
         page_order=(frozenset({"MealRequested"}), frozenset({"MealApprovedVerbally"})),
     )

@@ -11,15 +11,18 @@ from typing import Any
 import asyncpg
 
 from events.bills.matching import restaurant_key
+from events.customers.commands import CustomerTierChanged
 from events.meals.events import (
     MEAL_EVENTS,
     MealApproved,
+    MealApprovedAfterTheFact,
     MealApprovedVerbally,
     MealCostRecorded,
     MealCostSigned,
     MealPaperworkCompleted,
     MealReimbursementDenied,
     MealRejected,
+    MealReportedUnapproved,
     MealRequested,
     MealSettled,
     MealVouchersIssued,
@@ -74,9 +77,19 @@ DDL = (
         settled_month text,
         settled_by text,
         denial_reason text,
+        unapproved boolean NOT NULL DEFAULT false,
+        unapproved_reason text,
+        tier_change text,                   -- a tier change around the request (M5), if any
         updated_at timestamptz NOT NULL,
         position bigint NOT NULL
     )""",
+    """CREATE TABLE meal_tier_changes (
+        customer_id text NOT NULL,
+        changed_at timestamptz NOT NULL,
+        previous_tier text NOT NULL,
+        tier text NOT NULL
+    )""",
+    "CREATE INDEX meal_tier_changes_by_customer ON meal_tier_changes (customer_id, changed_at)",
     "CREATE INDEX meal_requests_by_requester ON meal_requests (requested_by, requested_at)",
     "CREATE INDEX meal_requests_by_status ON meal_requests (status, restaurant_key)",
     "CREATE INDEX meal_requests_recent ON meal_requests (requested_at DESC, meal_id DESC)",
@@ -123,9 +136,22 @@ def _requested(stored: StoredEvent, e: MealRequested) -> dict[str, Any]:
     }
 
 
+def _unapproved(stored: StoredEvent, e: MealReportedUnapproved) -> dict[str, Any]:
+    return {
+        "meal_id": e.meal_id, "status": "pending_paperwork", "requested_by": e.requested_by,
+        "requested_at": e.reported_at, "customer_id": e.customer_id,
+        "organisation": e.organisation, "customer_tier": e.customer_tier.value,
+        "meal_type": e.meal_type.value, "host": e.host.value, "meal_at": e.meal_at,
+        "restaurant": e.restaurant, "restaurant_key": restaurant_key(e.restaurant),
+        "guests": e.guests, "accompanying": e.accompanying, "policy_version": e.policy_version,
+        "findings": findings_json(e.findings), "policy_exception": True,
+        "unapproved": True, "unapproved_reason": e.reason, "paperwork_due": e.paperwork_due,
+    }
+
+
 def _verbal(stored: StoredEvent, e: MealApprovedVerbally) -> dict[str, Any]:
     return {
-        "meal_id": e.meal_id, "status": "verbally_approved", "requested_by": e.requested_by,
+        "meal_id": e.meal_id, "status": "pending_paperwork", "requested_by": e.requested_by,
         "requested_at": e.approved_at, "customer_id": e.customer_id,
         "organisation": e.organisation, "customer_tier": e.customer_tier.value,
         "meal_type": e.meal_type.value, "host": e.host.value, "meal_at": e.meal_at,
@@ -143,15 +169,28 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
     e = stored.event
     if isinstance(e, MealRequested):
         await _insert(conn, stored, _requested(stored, e))
+        await _tier_changed_before(conn, e.meal_id, e.form.customer_id, e.requested_at)
     elif isinstance(e, MealApprovedVerbally):
         await _insert(conn, stored, _verbal(stored, e))
+        await _tier_changed_before(conn, e.meal_id, e.customer_id, e.approved_at)
+    elif isinstance(e, MealReportedUnapproved):
+        await _insert(conn, stored, _unapproved(stored, e))
+        await _tier_changed_before(conn, e.meal_id, e.customer_id, e.reported_at)
+    elif isinstance(e, CustomerTierChanged):
+        await _tier_changed_after(conn, stored, e)
+    elif isinstance(e, MealApprovedAfterTheFact):
+        await _update(conn, stored, e.meal_id, {
+            "approved_by": e.approved_by, "approved_at": e.approved_at, "decision_note": e.note,
+            "exception_approved": True})
+        await conn.execute(
+            "UPDATE meal_requests SET status = CASE WHEN total_fen IS NULL THEN 'approved'"
+            " ELSE 'held' END WHERE meal_id = $1", e.meal_id)
     elif isinstance(e, MealCostRecorded):
-        # Mirrors the aggregate: the first cost moves approved -> held and verbally approved ->
-        # pending paperwork (M11); a corrected cost leaves the status alone.
+        # Mirrors the aggregate: the first cost moves approved -> held; a meal waiting for its
+        # paperwork keeps waiting (M11); a corrected cost leaves the status alone.
         await conn.execute(
             "UPDATE meal_requests SET status = CASE status WHEN 'approved' THEN 'held'"
-            " WHEN 'verbally_approved' THEN 'pending_paperwork' ELSE status END"
-            " WHERE meal_id = $1", e.meal_id,
+            " ELSE status END WHERE meal_id = $1", e.meal_id,
         )
         await _update(conn, stored, e.meal_id, {
             "total_fen": e.total_fen, "drinks_fen": e.drinks_fen, "guests": e.guests,
@@ -191,6 +230,41 @@ def _changes(e: Any) -> dict[str, Any]:
     return {}
 
 
+# A tier change this close before a request is shown with the meal: raising a customer's tier
+# just before a meal and lowering it after is how caps would be stepped around (M5).
+TIER_CHANGE_WINDOW = "30 days"
+_CLOSED = "('settled', 'rejected', 'reimbursement_denied')"
+
+
+async def _tier_changed_before(conn: asyncpg.Connection, meal_id: str, customer_id: str,
+                               at: Any) -> None:
+    await conn.execute(
+        "UPDATE meal_requests m SET tier_change = 'tier changed from ' || c.previous_tier"
+        " || ' to ' || c.tier || ' on ' || to_char(c.changed_at, 'YYYY-MM-DD')"
+        " || ', before this request (M5)'"
+        " FROM (SELECT * FROM meal_tier_changes WHERE customer_id = $2"
+        f" AND changed_at > $3::timestamptz - interval '{TIER_CHANGE_WINDOW}'"
+        " AND changed_at <= $3 ORDER BY changed_at DESC LIMIT 1) c WHERE m.meal_id = $1",
+        meal_id, customer_id, at,
+    )
+
+
+async def _tier_changed_after(conn: asyncpg.Connection, stored: StoredEvent,
+                              e: CustomerTierChanged) -> None:
+    await conn.execute(
+        "INSERT INTO meal_tier_changes VALUES ($1, $2, $3, $4)",
+        e.customer_id, stored.recorded_at, e.previous_tier.value, e.tier.value,
+    )
+    # Open meals keep the tier in force when they were requested; the change is shown beside.
+    await conn.execute(
+        "UPDATE meal_requests SET tier_change = 'tier changed from ' || $2 || ' to ' || $3"
+        " || ' on ' || to_char($4::timestamptz, 'YYYY-MM-DD') || ', after this request; the"
+        " meal keeps the tier ' || customer_tier || ' (M5)'"
+        f" WHERE customer_id = $1 AND status NOT IN {_CLOSED}",
+        e.customer_id, e.previous_tier.value, e.tier.value, stored.recorded_at,
+    )
+
+
 async def signed_unsettled_ids(pool: asyncpg.Pool, restaurant: str) -> list[str]:
     """Meals signed and not yet settled at a restaurant: the candidates for its bill (M13)."""
     rows = await pool.fetch(
@@ -202,8 +276,11 @@ async def signed_unsettled_ids(pool: asyncpg.Pool, restaurant: str) -> list[str]
 
 PROJECTIONS = [
     Projection(
-        name="meals", version=1, tables=("meal_requests",), ddl=DDL, handle=handle,
-        event_types=frozenset(cls.__name__ for cls in MEAL_EVENTS),
+        # v2: unapproved meals (M14), tier changes around a request (M5), pending paperwork
+        # from the verbal approval on (M11).
+        name="meals", version=2, tables=("meal_requests", "meal_tier_changes"), ddl=DDL,
+        handle=handle,
+        event_types=frozenset({*(cls.__name__ for cls in MEAL_EVENTS), "CustomerTierChanged"}),
         page_order=(frozenset({"MealRequested"}), frozenset({"MealApprovedVerbally"})),
     )
 ]

@@ -18,7 +18,12 @@ from projections.paging import Where, cursor_values, fetch_page
 # M6 exceptions awaiting the manager, and held meals whose actual bill breaks the rule book.
 OPEN_EXCEPTION = (
     "((policy_exception AND status = 'requested') OR (cost_blocked AND status IN"
-    " ('held', 'pending_paperwork', 'paperwork_completed')))"
+    " ('held', 'pending_paperwork', 'paperwork_completed'))"
+    # M14: a meal held without approval, its paperwork done, waits for the manager's decision.
+    " OR (unapproved AND NOT exception_approved AND status = 'paperwork_completed')"
+    # M5: a tier change around the request, while the meal is still open.
+    " OR (tier_change IS NOT NULL AND status NOT IN"
+    " ('settled', 'rejected', 'reimbursement_denied')))"
 )
 PAPERWORK_OUTSTANDING = "status IN ('verbally_approved', 'pending_paperwork')"
 

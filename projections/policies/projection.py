@@ -74,7 +74,8 @@ async def all_versions(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 PROJECTIONS = [
     Projection(
-        name="policies", version=1, tables=("policy_versions",), ddl=DDL, handle=handle,
+        # v2: figures carry the working-day calendar (PolicyDrafted v2, upcast for older drafts).
+        name="policies", version=2, tables=("policy_versions",), ddl=DDL, handle=handle,
         event_types=frozenset({"PolicyDrafted", "PolicyApproved"}),
     )
 ]

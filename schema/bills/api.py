@@ -69,7 +69,8 @@ SettleRestaurantBillResult: TypeAlias = Annotated[BillMutationOk | MutationError
 
 def discrepancies_of(lines: Sequence[dict[str, Any]],
                      meals: Sequence[dict[str, Any]]) -> list[Discrepancy]:
-    return [Discrepancy(line_no=d["line_no"], meal_id=None, reason=d["reason"],
+    # A line that names a meal (with another amount, say) carries that meal's id (M13).
+    return [Discrepancy(line_no=d["line_no"], meal_id=d.get("meal_id"), reason=d["reason"],
                         message=d["message"]) for d in lines] + [
         Discrepancy(line_no=None, meal_id=d["meal_id"], reason=d["reason"],
                     message=d["message"]) for d in meals]
@@ -149,8 +150,11 @@ class BillMutations:
 class RestaurantMonth:
     restaurant: str
     month: str
-    bill_id: str | None
-    bill_total: str | None
+    bill_id: str | None = strawberry.field(description="The month's first bill.")
+    bill_ids: list[str] = strawberry.field(
+        description="Every bill of the month: the first, then supplementary bills (M13).")
+    bill_total: str | None = strawberry.field(
+        description="All bills of the month together; null in a staff member's own view.")
     line_count: int
     signed_meals: int = strawberry.field(description="Signed or settled meals of the month.")
     signed_total: str
@@ -160,46 +164,72 @@ class RestaurantMonth:
     discrepancies: list[Discrepancy]
 
 
-def month_from_row(r: asyncpg.Record) -> RestaurantMonth:
+def month_from_row(r: asyncpg.Record, own_only: bool = False) -> RestaurantMonth:
+    """`own_only`: a staff member's view, their own meals only. The bill's totals cover other
+    people's meals too, so they are left out; discrepancies are those naming their meals."""
     bill, signed = r["total_fen"], int(r["signed_fen"] or 0)
+    lines = [d for group in r["unmatched_lines"] or [] for d in group]
+    meals = [d for group in r["unmatched_meals"] or [] for d in group]
+    if own_only:
+        mine = set(r["meal_ids"] or [])
+        lines = [d for d in lines if d.get("meal_id") in mine]
+        meals = [d for d in meals if d.get("meal_id") in mine]
+        bill = None
+    bill_ids = list(r["bill_ids"] or [])
     return RestaurantMonth(
-        restaurant=r["restaurant"], month=r["month"], bill_id=r["bill_id"],
-        bill_total=yuan(bill), line_count=r["line_count"] or 0,
+        restaurant=r["restaurant"], month=r["month"], bill_id=bill_ids[0] if bill_ids else None,
+        bill_ids=bill_ids, bill_total=yuan(bill),
+        line_count=0 if own_only else r["line_count"] or 0,
         signed_meals=int(r["signed_count"] or 0), signed_total=yuan(signed) or "0.00",
         difference=yuan(bill - signed) if bill is not None else None,
-        settled=bool(r["settled"]), settled_total=yuan(r["settled_total_fen"]),
-        discrepancies=discrepancies_of(r["unmatched_lines"] or [], r["unmatched_meals"] or []),
+        settled=bool(r["settled"]),
+        settled_total=None if own_only else yuan(r["settled_total_fen"]),
+        discrepancies=discrepancies_of(lines, meals),
     )
 
 
+# $4: the staff member whose meals alone are shown (NULL: everyone's). A month may have a
+# supplementary bill after the first one's settlement (M13): the bills are summed.
 _MONTH_SQL = """
 WITH signed AS (
     SELECT restaurant_key, min(restaurant) AS restaurant, count(*) AS signed_count,
-           sum(amount_fen) AS signed_fen
+           sum(amount_fen)::bigint AS signed_fen, array_agg(meal_id) AS meal_ids
     FROM meal_expenses
     WHERE (signed OR settled) AND NOT closed
       AND to_char(meal_at AT TIME ZONE $2, 'YYYY-MM') = $1
+      AND ($4::text IS NULL OR requested_by = $4)
     GROUP BY restaurant_key
+), bills AS (
+    SELECT restaurant_key, min(restaurant) AS restaurant,
+           array_agg(bill_id ORDER BY settled DESC, bill_id) AS bill_ids,
+           sum(total_fen)::bigint AS total_fen, sum(line_count)::int AS line_count,
+           bool_and(settled) AS settled, sum(settled_total_fen)::bigint AS settled_total_fen,
+           jsonb_agg(unmatched_lines) AS unmatched_lines,
+           jsonb_agg(unmatched_meals) AS unmatched_meals
+    FROM restaurant_bills WHERE month = $1 GROUP BY restaurant_key
 )
-SELECT coalesce(b.restaurant, s.restaurant) AS restaurant, $1 AS month, b.bill_id,
+SELECT coalesce(b.restaurant, s.restaurant) AS restaurant, $1 AS month, b.bill_ids,
        b.total_fen, b.line_count, b.settled, b.settled_total_fen, b.unmatched_lines,
-       b.unmatched_meals, s.signed_count, s.signed_fen
-FROM (SELECT * FROM restaurant_bills WHERE month = $1) b
+       b.unmatched_meals, s.signed_count, s.signed_fen, s.meal_ids
+FROM bills b
 FULL JOIN signed s ON s.restaurant_key = b.restaurant_key
-WHERE $3::text IS NULL OR coalesce(b.restaurant_key, s.restaurant_key) = $3
+WHERE ($3::text IS NULL OR coalesce(b.restaurant_key, s.restaurant_key) = $3)
+  AND ($4::text IS NULL OR s.restaurant_key IS NOT NULL)
 ORDER BY 1
 """
 
 
 @strawberry.type
 class BillQueries:
-    @strawberry.field(description="M13: per restaurant, the month's bill vs its signed meals.")
+    @strawberry.field(description="M13: per restaurant, the month's bills vs its signed meals. "
+                      "Staff see only restaurants and discrepancies of their own meals, without "
+                      "the bill totals (which include other people's meals).")
     async def restaurant_bills(self, info: Info[Any, Any], month: str,
                                restaurant: str | None = None,
                                at_least: int | None = None) -> list[RestaurantMonth]:
         ctx = ctx_of(info)
-        ctx.require_actor()
+        owner = ctx.visible_owner()
         await ctx.read_after(at_least)
         key = restaurant_key(restaurant[:200]) if restaurant is not None else None
-        rows = await ctx.pool.fetch(_MONTH_SQL, month[:7], ctx.settings.timezone.key, key)
-        return [month_from_row(r) for r in rows]
+        rows = await ctx.pool.fetch(_MONTH_SQL, month[:7], ctx.settings.timezone.key, key, owner)
+        return [month_from_row(r, own_only=owner is not None) for r in rows]

@@ -4,7 +4,7 @@ query one customer or a cursor page of them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, TypeAlias
 
 import strawberry
@@ -15,6 +15,7 @@ from events.customers.handlers import handle_customer
 from events.shared.context import Context
 from projections.customers.queries import customer_by_id, customer_page, customer_where
 from projections.paging import cursor_values, text_filter
+from schema import clock
 from schema.common import Connection, connection
 from schema.context import KehuContext, ctx_of, require_reader
 from schema.customers.inputs import (
@@ -45,7 +46,8 @@ ChangeCustomerStatusResult: TypeAlias = Annotated[CustomerMutationOk | MutationE
                                                    strawberry.union("ChangeCustomerStatusResult")]
 
 def company_today(info: Info[Any, Any]) -> date:
-    return datetime.now(ctx_of(info).settings.timezone).date()
+    settings = ctx_of(info).settings
+    return clock.now(settings.clock_file).astimezone(settings.timezone).date()
 
 
 async def run_customer_command(

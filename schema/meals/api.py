@@ -37,6 +37,7 @@ from schema.meals.inputs import (
     MealFormInput,
     MealReasonInput,
     RecordMealCostInput,
+    ReportUnapprovedMealInput,
     SignMealCostInput,
     bounded,
     meal_id,
@@ -74,6 +75,8 @@ SignMealCostResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
                                            strawberry.union("SignMealCostResult")]
 DenyReimbursementResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
                                                 strawberry.union("DenyReimbursementResult")]
+ReportUnapprovedMealResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                                  strawberry.union("ReportUnapprovedMealResult")]
 
 
 async def run_meal(
@@ -105,7 +108,8 @@ class MealMutations:
             new_id(None, field="mealId", actor=actor, key=idempotency_key, kind="meal"),
             input.to_form()), idempotency_key)
 
-    @strawberry.mutation(description="M2/M6: a manager approves another's request.")
+    @strawberry.mutation(description="M2/M6: a manager approves another's request; for a meal "
+                         "held without approval (M14), after its paperwork, as an exception.")
     async def approve_meal(self, info: Info[Any, Any], input: ApproveMealInput,
                            idempotency_key: str | None = None) -> ApproveMealResult:
         return await run_meal(info, lambda _: ApproveMeal(
@@ -127,7 +131,19 @@ class MealMutations:
             new_id(None, field="mealId", actor=actor, key=idempotency_key, kind="meal")),
             idempotency_key)
 
-    @strawberry.mutation(description="M11: the requester completes the written request in time.")
+    @strawberry.mutation(description="M14: staff report a meal they held without approval; "
+                         "then the paperwork (completeMealPaperwork) within the M11 deadline, "
+                         "then a manager approves it as an exception or denies reimbursement.")
+    async def report_unapproved_meal(
+        self, info: Info[Any, Any], input: ReportUnapprovedMealInput,
+        idempotency_key: str | None = None,
+    ) -> ReportUnapprovedMealResult:
+        return await run_meal(info, lambda actor: input.to_command(
+            new_id(None, field="mealId", actor=actor, key=idempotency_key, kind="meal")),
+            idempotency_key)
+
+    @strawberry.mutation(description="M11/M14: the staff member who held the meal completes the "
+                         "written request within the deadline; it does not wait for the cost.")
     async def complete_meal_paperwork(
         self, info: Info[Any, Any], input: CompleteMealPaperworkInput,
         idempotency_key: str | None = None,
@@ -153,7 +169,8 @@ class MealMutations:
             meal_id(input.meal_id), bounded(input.annotation, "annotation", 2000)),
             idempotency_key)
 
-    @strawberry.mutation(description="M14: past the paperwork deadline, deny reimbursement.")
+    @strawberry.mutation(description="M14: deny reimbursement: past the paperwork deadline "
+                         "without paperwork, or a reported unapproved meal the manager refuses.")
     async def deny_reimbursement(self, info: Info[Any, Any], input: MealReasonInput,
                                  idempotency_key: str | None = None) -> DenyReimbursementResult:
         return await run_meal(info, lambda _: DenyReimbursement(

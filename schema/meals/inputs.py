@@ -9,7 +9,12 @@ from datetime import date, datetime
 import strawberry
 
 from events.bills.matching import BillLine
-from events.meals.commands import ApproveMealVerbally, MealRequestForm, RecordMealCost
+from events.meals.commands import (
+    ApproveMealVerbally,
+    MealRequestForm,
+    RecordMealCost,
+    ReportUnapprovedMeal,
+)
 from events.policy.values import Host, MealType
 from events.shared.errors import ValidationFailed
 from schema.common import MAX_NAME, fen
@@ -97,6 +102,29 @@ class ApproveMealVerballyInput:
             organisation=bounded(self.organisation, "organisation", 2000),
             estimated_total_fen=fen(self.estimated_total, "estimatedTotal"),
             approve_exception=self.approve_exception,
+        )
+
+
+@strawberry.input(description="M14: a meal held without approval, reported afterwards by the "
+                  "staff member who held it; its paperwork is due within the M11 deadline.")
+class ReportUnapprovedMealInput:
+    customer_id: str
+    meal_at: datetime
+    restaurant: str
+    guests: int
+    accompanying: int
+    meal_type: MealType
+    host: Host
+    reason: str = strawberry.field(description="Why no approval was asked for beforehand.")
+    organisation: str = ""
+
+    def to_command(self, meal_id: str) -> ReportUnapprovedMeal:
+        return ReportUnapprovedMeal(
+            meal_id=meal_id, customer_id=bounded(self.customer_id, "customerId"),
+            meal_at=self.meal_at, restaurant=bounded(self.restaurant, "restaurant"),
+            guests=self.guests, accompanying=self.accompanying, meal_type=self.meal_type,
+            host=self.host, reason=bounded(self.reason, "reason", 2000),
+            organisation=bounded(self.organisation, "organisation", 2000),
         )
 
 

@@ -104,8 +104,10 @@ class MealQueries:
         return connection(rows, limit, total, node=meal_from_row,  # type: ignore[no-any-return]
                           key=lambda r: (r["requested_at"].isoformat(), r["meal_id"]))
 
-    @strawberry.field(description="M6/M12: policy exceptions awaiting the manager, and held "
-                      "meals whose actual bill breaks the rule book, before signing.")
+    @strawberry.field(description="M6/M12: policy exceptions awaiting the manager, held meals "
+                      "whose actual bill breaks the rule book, meals held without approval "
+                      "awaiting the manager's decision (M14), and open meals whose customer's "
+                      "tier changed around the request (M5).")
     async def open_exceptions(self, info: Info[Any, Any], first: int | None = None,
                               at_least: int | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
@@ -114,8 +116,9 @@ class MealQueries:
                                ctx.page_size(first))
         return [meal_from_row(r) for r in rows]
 
-    @strawberry.field(description="M11: verbally approved meals whose paperwork is outstanding; "
-                      "overdue: only those past their deadline (company time zone).")
+    @strawberry.field(description="M11/M14: meals whose paperwork is outstanding (verbally "
+                      "approved, or held without approval); overdue: only those past their "
+                      "deadline (company time zone).")
     async def pending_paperwork(self, info: Info[Any, Any], overdue: bool = False,
                                 first: int | None = None,
                                 at_least: int | None = None) -> list[MealRequest]:

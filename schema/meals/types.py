@@ -84,6 +84,12 @@ class MealRequest:
     bill_id: str | None
     settled_month: str | None
     denial_reason: str | None
+    unapproved: bool = strawberry.field(
+        description="M14: held without approval and reported afterwards.")
+    unapproved_reason: str | None
+    tier_change: str | None = strawberry.field(
+        description="M5: the customer's tier changed shortly before or after this request; the "
+        "meal keeps the tier in force when it was requested.")
     updated_at: datetime
 
     @strawberry.field(description="Every event of this meal in order, with who, when and the "
@@ -117,5 +123,7 @@ def meal_from_row(r: asyncpg.Record) -> MealRequest:
         cost_findings=[MealFinding.from_json(f) for f in r["cost_findings"]],
         cost_policy_version=r["cost_policy_version"], signed_by=r["signed_by"],
         annotation=r["annotation"], bill_id=r["bill_id"], settled_month=r["settled_month"],
-        denial_reason=r["denial_reason"], updated_at=r["updated_at"],
+        denial_reason=r["denial_reason"], unapproved=r["unapproved"],
+        unapproved_reason=r["unapproved_reason"], tier_change=r["tier_change"],
+        updated_at=r["updated_at"],
     )

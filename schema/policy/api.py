@@ -30,6 +30,7 @@ from schema.errors import MutationErrors
 from schema.meals import types as meal_types_api  # noqa: F401  (the shared enums)
 from schema.meals.inputs import bounded
 from schema.mutations import mutate, ok_fields
+from schema.policy.calendar import CalendarYearInput, WorkingDayCalendarView, calendar_years
 
 MAX_ROWS = 100  # cap rows or brackets in one version: far above the source's dozen
 
@@ -57,6 +58,7 @@ class PolicyFiguresView:
     accompanying_brackets: list[PolicyBracket]
     paperwork_deadline_working_days: int
     follow_up_delay_days: int
+    working_day_calendar: WorkingDayCalendarView
 
     @classmethod
     def of(cls, f: PolicyFigures) -> PolicyFiguresView:
@@ -70,6 +72,7 @@ class PolicyFiguresView:
                                    for b in f.accompanying_brackets],
             paperwork_deadline_working_days=f.paperwork_deadline_working_days,
             follow_up_delay_days=f.follow_up_delay_days,
+            working_day_calendar=WorkingDayCalendarView.of(f.calendar),
         )
 
 
@@ -145,6 +148,9 @@ class DraftPolicyInput:
     figures: PolicyFiguresInput
     compiled_by: str = strawberry.field(description="编制人员: the name on the document.")
     notes: str = ""
+    calendar_years: list[CalendarYearInput] | None = strawberry.field(
+        default=None, description="M11/V12: years of official holidays and make-up working "
+        "days this version adds or replaces; otherwise it keeps the calendar in force.")
 
 
 @strawberry.input(description="V13: the general manager approves a draft from a date (M15).")
@@ -183,7 +189,8 @@ class PolicyMutations:
                            idempotency_key: str | None = None) -> DraftPolicyResult:
         return await _run(info, lambda: DraftPolicy(
             input.version, input.figures.to_figures(), bounded(input.notes, "notes", MAX_TEXT),
-            bounded(input.compiled_by, "compiledBy", MAX_NAME)), idempotency_key)
+            bounded(input.compiled_by, "compiledBy", MAX_NAME),
+            calendar_years(input.calendar_years)), idempotency_key)
 
     @strawberry.mutation(description="V13/M15: the general manager approves a drafted version; "
                          "it binds meals from effectiveFrom (never retroactively).")

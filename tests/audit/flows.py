@@ -18,12 +18,14 @@ from events.meals.commands import (
     MealCommand,
     MealRequestForm,
     RecordMealCost,
+    ReportUnapprovedMeal,
     RequestMeal,
     SettleMeal,
     SignMealCost,
 )
 from events.meals.handlers import meal_stream
 from events.meals.model import MealState, RuleBook
+from events.people.model import PersonState
 from events.policy.figures import SEED_FIGURES
 from events.policy.values import CustomerTier, Host, MealType
 from events.shared.actors import Actor, Role
@@ -59,8 +61,11 @@ async def meal_command(store: EventStore, actor: Actor, command: MealCommand,
 def _decide_meal(state: MealState | None, command: MealCommand, ctx: Context) -> list[Event]:
     """Decide on the seed rule book, for an important customer, without the store's lookups."""
     rules = RuleBook(SEED_FIGURES, POLICY_VERSION)
-    if isinstance(command, RequestMeal | ApproveMealVerbally):
-        return meals.decide_new(state, command, ctx, rules, CustomerTier.IMPORTANT)
+    if isinstance(command, RequestMeal | ApproveMealVerbally | ReportUnapprovedMeal):
+        # A verbal approval names a registered staff member (M11): here, as registered.
+        named = (PersonState(command.requested_by, "Staff", Role.STAFF)
+                 if isinstance(command, ApproveMealVerbally) else None)
+        return meals.decide_new(state, command, ctx, rules, CustomerTier.IMPORTANT, named)
     if isinstance(command, RecordMealCost):
         return meals.decide_cost(state, command, ctx, rules)
     return meals.decide_step(state, command, ctx)
@@ -107,8 +112,10 @@ async def customer_command(store: EventStore, actor: Actor,
 async def register_then_promote(store: EventStore, customer_id: str, actor: Actor) -> None:
     await customer_command(store, actor, RegisterCustomer(customer_id, "Hangzhou Tea Co.",
                                                           tier=Tier.GENERAL))
-    await customer_command(store, actor, ChangeCustomerTier(customer_id, Tier.IMPORTANT,
-                                                            reason="annual volume"))
+    # The tier is the manager's decision (M5).
+    manager = Actor(random_id("mgr-"), "Wang", Role.MANAGER)
+    await customer_command(store, manager, ChangeCustomerTier(customer_id, Tier.IMPORTANT,
+                                                              reason="annual volume"))
 
 
 async def plan_visit(store: EventStore, visit_id: str, actor: Actor) -> AppendResult:

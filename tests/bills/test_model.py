@@ -56,7 +56,8 @@ def recorded(*lines: BillLine) -> RestaurantBillState:
 def settle(state: RestaurantBillState | None, meals: list[SignedMeal],
            actor: Actor = MANAGER) -> RestaurantBillSettled:
     command = SettleRestaurantBill("Jade Garden", "2024-06")
-    [event] = decide(state, command, Context(actor=actor, now=NOW), signed_meals=meals)
+    [event] = decide(state, command, Context(actor=actor, now=NOW), signed_meals=meals,
+                     policy_version=4)
     assert isinstance(event, RestaurantBillSettled)
     return event
 
@@ -71,10 +72,12 @@ def test_M13_a_line_naming_a_meal_matches_it_when_the_amount_agrees() -> None:
     result = match_lines([line(1, D1, 500, "m-1"), line(2, D1, 700, "m-2")],
                          [meal("m-1", D2, 500), meal("m-2", D1, 600)])
     assert result.matched == (MatchedLine(1, "m-1", 500),)
-    assert [(u.line_no, u.reason) for u in result.unmatched_lines] == [
-        (2, Discrepancy.AMOUNT_DIFFERS)]
-    assert [(u.meal_id, u.reason) for u in result.unmatched_meals] == [
-        ("m-2", Discrepancy.NO_BILL_LINE)]
+    assert [(u.line_no, u.reason, u.meal_id) for u in result.unmatched_lines] == [
+        (2, Discrepancy.AMOUNT_DIFFERS, "m-2")]
+    assert "bills meal m-2 at 7.00 yuan; its signed cost is 6.00 yuan" in \
+        result.unmatched_lines[0].message
+    # The line's meal is that line's discrepancy, not also reported missing from the bill.
+    assert result.unmatched_meals == ()
 
 
 def test_M13_an_unnamed_line_matches_a_signed_meal_of_the_same_day_and_amount_once() -> None:
@@ -123,12 +126,15 @@ def test_M13_a_manager_settles_the_matched_lines_and_records_discrepancies() -> 
     event = settle(state, [meal("m-1", D1, 500), meal("m-2", D2, 800), meal("m-3", D2, 1)])
     assert [m.meal_id for m in event.matched] == ["m-1", "m-2"]
     assert event.settled_total_fen == 1300
-    assert event.unmatched_lines == (UnmatchedLine(
-        3, Discrepancy.NO_SIGNED_MEAL, "no signed meal on 2024-06-12 for 9.99 yuan"),)
-    assert event.unmatched_meals == (
-        UnmatchedMeal("m-3", Discrepancy.NO_BILL_LINE, "signed meal not on the bill"),)
+    [unbilled_line] = event.unmatched_lines
+    assert (unbilled_line.line_no, unbilled_line.reason) == (3, Discrepancy.NO_SIGNED_MEAL)
+    assert unbilled_line.message.startswith("line 3: no signed meal on 2024-06-12 for 9.99 yuan")
+    [missing] = event.unmatched_meals
+    assert (missing.meal_id, missing.reason) == ("m-3", Discrepancy.NO_BILL_LINE)
+    assert "signed for 0.01 yuan, is not on the bill" in missing.message
+    assert event.policy_version == 4
     assert settle_meal_commands(event) == [
-        SettleMeal("m-1", "b-1", "2024-06"), SettleMeal("m-2", "b-1", "2024-06")]
+        SettleMeal("m-1", "b-1", "2024-06", 4), SettleMeal("m-2", "b-1", "2024-06", 4)]
     settled = evolve(state, event)
     assert settled.settled
     with pytest.raises(InvalidState):
@@ -152,6 +158,45 @@ def test_M13_only_a_manager_settles_and_never_their_own_meal() -> None:
         settle(state, [meal("m-1", D1, 500, by="u-mgr")])
     with pytest.raises(NotFound):
         settle(None, [])
+
+
+def test_M13_a_month_is_settled_only_after_it_has_ended_in_company_time() -> None:
+    state = recorded(line(1, D1, 500))
+    command = SettleRestaurantBill("Jade Garden", "2024-06")
+    last_evening = datetime(2024, 6, 30, 15, 59, tzinfo=UTC)  # 23:59 on 30 June in Shanghai
+    with pytest.raises(InvalidState) as err:
+        decide(state, command, Context(actor=MANAGER, now=last_evening))
+    assert err.value.rule == "M13" and "settle it from 2024-07-01" in str(err.value)
+    first_minute = datetime(2024, 6, 30, 16, 0, tzinfo=UTC)  # 00:00 on 1 July in Shanghai
+    assert decide(state, command, Context(actor=MANAGER, now=first_minute))
+
+
+def test_M13_whoever_records_a_bill_does_not_settle_it() -> None:
+    command = RecordRestaurantBill("b-1", "Jade Garden", "2024-06", (line(1, D1, 500),))
+    state = evolve(None, decide(None, command, Context(actor=MANAGER, now=NOW))[0])
+    with pytest.raises(Forbidden) as err:
+        settle(state, [meal("m-1", D1, 500)], actor=Actor("U-MGR", "Wang", Role.MANAGER))
+    assert err.value.rule == "M13"
+    assert settle(state, [meal("m-1", D1, 500)], actor=Actor("u-mgr2", "Sun", Role.MANAGER))
+
+
+def test_M13_after_settlement_a_supplementary_bill_settles_what_was_missing() -> None:
+    state = recorded(line(1, D1, 500))
+    first = settle(state, [meal("m-1", D1, 500), meal("m-2", D2, 800)])
+    assert [m.meal_id for m in first.unmatched_meals] == ["m-2"]
+    state = evolve(state, first)
+    same = RecordRestaurantBill("b-1", "Jade Garden", "2024-06", (line(1, D2, 800),))
+    with pytest.raises(InvalidState) as err:
+        decide(state, same, Context(actor=STAFF, now=NOW))
+    assert "supplementary bill with a new billId" in str(err.value)
+    extra = RecordRestaurantBill("b-1-s", "Jade Garden", "2024-06",
+                                 (line(1, D2, 800, "m-2"), line(2, D2, 50)))
+    state = evolve(state, decide(state, extra, Context(actor=STAFF, now=NOW))[0])
+    assert state.bill_id == "b-1-s" and not state.settled
+    second = settle(state, [meal("m-2", D2, 800)])  # m-1 is settled, no longer a candidate
+    assert second.bill_id == "b-1-s" and [m.meal_id for m in second.matched] == ["m-2"]
+    assert [u.line_no for u in second.unmatched_lines] == [2]
+    assert evolve(state, second).settled_bills == ("b-1", "b-1-s")
 
 
 def test_M13_a_corrected_bill_replaces_the_lines_before_settlement() -> None:
@@ -178,4 +223,16 @@ def test_M13_a_corrected_bill_replaces_the_lines_before_settlement() -> None:
     ids=lambda e: type(e).__name__,
 )
 def test_restaurant_bill_events_round_trip(event: Event) -> None:
-    assert decode(event.type_name(), 1, encode(event)) == event
+    assert decode(event.type_name(), event.SCHEMA_VERSION, encode(event)) == event
+
+
+def test_M15_a_settlement_recorded_before_v2_reads_with_no_version_and_no_line_meal() -> None:
+    old = encode(RestaurantBillSettled(
+        "b-1", "翠园", "2024-06", (), (UnmatchedLine(2, Discrepancy.NO_SIGNED_MEAL, "x"),), (),
+        0, "", "u", NOW))
+    del old["policy_version"]
+    for entry in old["unmatched_lines"]:
+        del entry["meal_id"]
+    event = decode("RestaurantBillSettled", 1, old)
+    assert isinstance(event, RestaurantBillSettled) and event.policy_version is None
+    assert event.unmatched_lines[0].meal_id is None

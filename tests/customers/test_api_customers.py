@@ -42,8 +42,12 @@ async def test_register_with_contacts_and_T1_attributes_then_update(
 
 async def test_tier_status_and_credit_changes(live_server: LiveServer) -> None:
     customer, _ = await new_customer(live_server)
+    # M5: the tier selects the caps, so staff cannot change it; the manager can.
+    refused = await mutate(live_server, "changeCustomerTier",
+                           {"customerId": customer, "tier": "IMPORTANT"})
+    assert refused["__typename"] == "ForbiddenError" and refused["rule"] == "M5", refused
     await mutate(live_server, "changeCustomerTier", {"customerId": customer, "tier": "IMPORTANT",
-                                                     "reason": "年采购额超过500万"})
+                                                     "reason": "年采购额超过500万"}, auth=MANAGER)
     inactive = await mutate(live_server, "changeCustomerStatus",
                             {"customerId": customer, "status": "INACTIVE"}, auth=MANAGER)
     assert inactive["__typename"] == "CustomerMutationOk"

@@ -27,6 +27,7 @@ from events.visits.commands import (
     LogFollowUp,
     RecordCommitment,
 )
+from events.visits.commitments import follow_up_due
 from events.visits.handlers import follow_up_policy, handle_visit, log_visit
 from events.visits.values import Finding, FindingKind
 from tests.customers.builders import (
@@ -154,10 +155,12 @@ async def test_V11_V12_commitment_fulfilment_and_follow_up_in_order(store: Event
     assert refused.value.rule == "V12"
     assert await stream_length(store, stream) == before
     fulfilled = await handle_visit(store, c, FulfillCommitment(visit.visit_id, cid, c.today))
-    days, version = await follow_up_policy(store, c)
+    days, version, calendar = await follow_up_policy(store, c)
     event = (await store.read_stream(stream))[-1]
     assert isinstance(event.event, CommitmentFulfilled)
-    assert event.event.follow_up_due == c.today + timedelta(days=days)
+    # V12: the delay of the rule book, landing on a working day of its calendar.
+    assert event.event.follow_up_due == follow_up_due(c.today, days, calendar)
+    assert event.event.follow_up_due >= c.today + timedelta(days=days)
     assert event.metadata.policy_version == version
     assert fulfilled.result.last_position == event.position
     await handle_visit(store, c, LogFollowUp(visit.visit_id, cid, c.today, 4, "满意"))
@@ -194,7 +197,7 @@ async def test_V12_follow_up_delay_comes_from_the_rule_book_in_force(fresh_dsn: 
     try:
         store = EventStore(pool)
         c = ctx()
-        assert await follow_up_policy(store, c) == (7, None)  # no rule book yet: the default
+        assert await follow_up_policy(store, c) == (7, None, None)  # no rule book: the default
         await _install_policy_with_follow_up_days(store, c, 10)
         customer = register()
         await handle_customer(store, c, customer)
@@ -206,7 +209,7 @@ async def test_V12_follow_up_delay_comes_from_the_rule_book_in_force(fresh_dsn: 
         await handle_visit(store, c, FulfillCommitment(visit.visit_id, cid, c.today))
         last = (await store.read_stream(visits.stream_id(visit.visit_id)))[-1]
         assert isinstance(last.event, CommitmentFulfilled)
-        assert last.event.follow_up_due == c.today + timedelta(days=10)
+        assert last.event.follow_up_due == follow_up_due(c.today, 10, policy.SEED_FIGURES.calendar)
         assert last.metadata.policy_version == 2
     finally:
         await pool.close()

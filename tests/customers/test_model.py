@@ -187,7 +187,14 @@ def test_tier_change() -> None:
     [event] = decide(state, ChangeCustomerTier("c1", Tier.GENERAL, "orders fell"), ctx(MANAGER))
     assert event == CustomerTierChanged("c1", Tier.IMPORTANT, Tier.GENERAL, "orders fell")
     assert fold(event, state=state).tier is Tier.GENERAL
-    assert decide(state, ChangeCustomerTier("c1", Tier.IMPORTANT), ctx()) == []
+    assert decide(state, ChangeCustomerTier("c1", Tier.IMPORTANT), ctx(MANAGER)) == []
+
+
+def test_M5_only_a_manager_changes_a_customers_tier() -> None:
+    # The tier selects the caps: staff raising it could lift the caps on their own meals.
+    with pytest.raises(Forbidden) as refused:
+        decide(registered(), ChangeCustomerTier("c1", Tier.GENERAL), ctx(STAFF))
+    assert refused.value.rule == "M5"
 
 
 def test_V6_credit_change_recorded_with_cause() -> None:

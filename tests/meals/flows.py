@@ -20,6 +20,7 @@ from events.policy.values import Host, MealType
 from events.shared.actors import SYSTEM, Actor, Role
 from events.shared.context import Context
 from events.store.event_store import AppendResult, EventStore
+from tests.meals.helpers import register_person
 from tests.random_refs import random_id
 
 
@@ -62,6 +63,7 @@ async def signed_meal(store: EventStore, customer: str, restaurant: str, meal_at
 async def verbal_meal(store: EventStore, customer: str, restaurant: str, meal_at: datetime,
                       requester: Actor, boss: Actor) -> str:
     meal_id = random_id("meal-")
+    await register_person(store, requester.user_id)  # M11 names a registered staff member
     await run(store, boss, ApproveMealVerbally(
         meal_id, requested_by=requester.user_id, customer_id=customer, meal_at=meal_at,
         restaurant=restaurant, guests=4, accompanying=2, meal_type=MealType.BANQUET,

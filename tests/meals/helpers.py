@@ -3,7 +3,7 @@ and a small client that unwraps mutation results."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from events.customers import model as customers
@@ -11,9 +11,11 @@ from events.customers.commands import RegisterCustomer
 from events.customers.handlers import customer_stream
 from events.customers.values import Tier
 from events.handling import execute
+from events.people.commands import RegisterPerson
+from events.people.handlers import handle_person
 from events.policy.figures import SEED_FIGURES
 from events.shared.actors import Actor, Role
-from events.shared.context import Context
+from events.shared.context import COMPANY_TZ, Context
 from events.shared.money import format_fen
 from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
@@ -65,6 +67,19 @@ async def register_customer(store: EventStore, tier: Tier = Tier.IMPORTANT) -> s
     await execute(store, ctx, customer_stream(customer_id), command,
                   lambda state: customers.decide(state, command, ctx))
     return customer_id
+
+
+async def register_person(store: EventStore, user_id: str, role: Role = Role.STAFF) -> None:
+    """A person in the directory, as admin_office would register them (M11 names staff)."""
+    office = Actor(random_id("office-"), "Office", Role.ADMIN_OFFICE)
+    await handle_person(store, Context(actor=office, now=datetime.now(UTC)),
+                        RegisterPerson(user_id, f"Name of {user_id}", role))
+
+
+def first_day_after(day: datetime | date) -> datetime:
+    """09:00 company time on the first day of the month after `day`'s: the month has ended."""
+    year, month = (day.year + day.month // 12, day.month % 12 + 1)
+    return datetime(year, month, 1, 9, tzinfo=COMPANY_TZ)
 
 
 INPUT_TYPES = {"requestMeal": "MealFormInput", "rejectMeal": "MealReasonInput",

@@ -8,15 +8,23 @@ from datetime import UTC, datetime, timedelta
 from events.shared.actors import Role
 from events.shared.context import COMPANY_TZ
 from events.store.event_store import EventStore
-from tests.live import LiveServer
-from tests.meals.helpers import BILL_RESULT, User, form, register_customer
+from tests.live import Clock, LiveServer
+from tests.meals.helpers import (
+    BILL_RESULT,
+    User,
+    first_day_after,
+    form,
+    register_customer,
+    register_person,
+)
 from tests.random_refs import random_id
 
 
 async def test_M11_M12_M13_emergency_meal_from_verbal_approval_to_settlement(
-    live_server: LiveServer, store: EventStore
+    live_server: LiveServer, store: EventStore, clock: Clock
 ) -> None:
     staff, boss = User(live_server, Role.STAFF), User(live_server, Role.MANAGER)
+    await register_person(store, staff.id)
     auditor = User(live_server, Role.AUDITOR)
     customer = await register_customer(store)
     restaurant = f"Jade Garden {random_id()}"
@@ -30,7 +38,8 @@ async def test_M11_M12_M13_emergency_meal_from_verbal_approval_to_settlement(
         "estimatedTotal": "500.00",
     })
     assert verbal["__typename"] == "MealMutationOk", verbal
-    assert verbal["status"] == "VERBALLY_APPROVED" and verbal["policyVersion"] == 1
+    # The paperwork is due from the verbal approval on (M11).
+    assert verbal["status"] == "PENDING_PAPERWORK" and verbal["policyVersion"] == 1
     meal_id = verbal["mealId"]
 
     held = await staff.mutate("recordMealCost", {"mealId": meal_id, "total": "540.00",
@@ -62,6 +71,10 @@ async def test_M11_M12_M13_emergency_meal_from_verbal_approval_to_settlement(
         ]}, fields=BILL_RESULT)
     assert bill["__typename"] == "BillMutationOk" and not bill["settled"], bill
 
+    early = await boss.mutate("settleRestaurantBill", {"restaurant": restaurant,
+                                                       "month": month}, fields=BILL_RESULT)
+    assert early["__typename"] == "InvalidStateError" and early["rule"] == "M13", early
+    clock.set(first_day_after(day))  # M13: the month has ended (company time zone)
     settled = await boss.mutate("settleRestaurantBill", {"restaurant": restaurant,
                                                          "month": month}, fields=BILL_RESULT)
     assert settled["__typename"] == "BillMutationOk", settled
@@ -75,6 +88,8 @@ async def test_M11_M12_M13_emergency_meal_from_verbal_approval_to_settlement(
     assert [h["type"] for h in meal["history"]] == [
         "MealApprovedVerbally", "MealCostRecorded", "MealPaperworkCompleted", "MealCostSigned",
         "MealSettled"]
+    # M15: the settlement records the rule-book version it was decided under, like the rest.
+    assert all(h["policyVersion"] == 1 for h in meal["history"]), meal["history"]
     months = await boss.query(
         "query($m: String!, $r: String, $at: Int) { restaurantBills(month: $m, restaurant: $r,"
         " atLeast: $at) { billTotal signedTotal difference settled discrepancies { lineNo } } }",

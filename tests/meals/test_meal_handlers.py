@@ -41,7 +41,8 @@ async def test_M14_reimbursement_is_denied_only_after_the_paperwork_deadline(
     meal_id = await verbal_meal(store, customer, "Jade Garden", MEAL_AT, staff, boss)
     await run(store, staff, RecordMealCost(meal_id, 50_000, 0, 4, 2),
               MEAL_AT + timedelta(hours=3))
-    due_day = datetime(2024, 6, 10, 4, tzinfo=UTC)  # Monday: 3 working days after Wednesday
+    # Wednesday 5 June 2024 + 3 working days: Thu, Fri, (Mon 10 June is 端午, a holiday), Tue.
+    due_day = datetime(2024, 6, 11, 4, tzinfo=UTC)
     with pytest.raises(InvalidState) as early:
         await run(store, boss, DenyReimbursement(meal_id, "no paperwork"), due_day)
     assert early.value.rule == "M14"

@@ -17,6 +17,7 @@ from events.meals.commands import (
     MealRequestForm,
     RecordMealCost,
     RejectMeal,
+    ReportUnapprovedMeal,
     RequestMeal,
     SettleMeal,
     SignMealCost,
@@ -24,12 +25,14 @@ from events.meals.commands import (
 from events.meals.events import (
     MEAL_EVENTS,
     MealApproved,
+    MealApprovedAfterTheFact,
     MealApprovedVerbally,
     MealCostRecorded,
     MealCostSigned,
     MealPaperworkCompleted,
     MealReimbursementDenied,
     MealRejected,
+    MealReportedUnapproved,
     MealRequested,
     MealSettled,
     MealVouchersIssued,
@@ -45,6 +48,7 @@ from events.meals.model import (
     stream_id,
 )
 from events.meals.rules import Finding, PolicyBlocked, Severity
+from events.people.model import PersonState
 from events.policy.figures import SEED_FIGURES
 from events.policy.values import CustomerTier, Host, MealType
 from events.shared.actors import Actor, Role
@@ -61,6 +65,9 @@ OTHER_STAFF = Actor("u-staff2", "Chen", Role.STAFF)
 MANAGER = Actor("u-mgr", "Wang", Role.MANAGER)
 MANAGER_2 = Actor("u-mgr2", "Sun", Role.MANAGER)
 ADMIN = Actor("u-admin", "Liu", Role.ADMIN_OFFICE)
+# The people directory as the handler would read it (M11: a verbal approval names staff).
+PEOPLE = {a.user_id: PersonState(a.user_id, a.name, a.role)
+          for a in (STAFF, OTHER_STAFF, MANAGER, MANAGER_2)}
 
 
 def form(**changes: object) -> MealRequestForm:
@@ -74,9 +81,12 @@ def form(**changes: object) -> MealRequestForm:
 
 def decide(state: MealState | None, command: MealCommand, ctx: Context, rules: RuleBook,
            tier: CustomerTier) -> list[Event]:
-    """What the handler does: each command to its decide, with the facts it needs."""
-    if isinstance(command, RequestMeal | ApproveMealVerbally):
-        return decide_new(state, command, ctx, rules, tier)
+    """What the handler does: each command to its decide, with the facts it needs (a verbal
+    approval: the person it names, from the people directory)."""
+    if isinstance(command, RequestMeal | ApproveMealVerbally | ReportUnapprovedMeal):
+        named = PEOPLE.get(command.requested_by.strip().casefold()) \
+            if isinstance(command, ApproveMealVerbally) else None
+        return decide_new(state, command, ctx, rules, tier, named)
     if isinstance(command, RecordMealCost):
         return decide_cost(state, command, ctx, rules)
     return decide_step(state, command, ctx)
@@ -262,8 +272,10 @@ def test_M10_vouchers_are_refused_to_others_and_outside_general_canteen_meals() 
 # --- M11 verbal approval in an emergency --------------------------------------------------------
 def test_M11_verbal_approval_then_cost_then_paperwork_then_sign_and_settle() -> None:
     state = verbal()
-    assert state.status is MealStatus.VERBALLY_APPROVED and state.requested_by == "u-staff"
-    assert state.paperwork_due == date(2024, 6, 10)  # Wed + 3 working days = Mon
+    # The paperwork is due from the verbal approval on, before any cost (M11).
+    assert state.status is MealStatus.PENDING_PAPERWORK and state.requested_by == "u-staff"
+    # Wed 5 June 2024 + 3 working days: Thu, Fri, (Mon 10 June is 端午, off), Tue 11 June.
+    assert state.paperwork_due == date(2024, 6, 11)
     state = act(state, cost(), STAFF, now=AFTER)[0]
     assert state.status is MealStatus.PENDING_PAPERWORK
     state, [done] = act(state, CompleteMealPaperwork("m-1", form()), STAFF, now=AFTER)
@@ -280,35 +292,68 @@ def test_M11_only_a_manager_approves_verbally_never_for_themselves() -> None:
         guests=2, accompanying=1, meal_type=MealType.BANQUET, host=Host.STAFF,
         urgency_reason="now",
     )
-    with pytest.raises(Forbidden):
-        act(None, command, MANAGER)
+    for spelling in ("u-mgr", "U-MGR", " u-mgr ", "ｕ-ｍｇｒ"):
+        with pytest.raises(Forbidden) as own:
+            act(None, replace(command, requested_by=spelling), MANAGER)
+        assert own.value.rule == "M11"
     with pytest.raises(Forbidden):
         act(None, replace(command, requested_by="u-staff"), STAFF)
     with pytest.raises(ValidationFailed):
         act(None, replace(command, requested_by="u-staff", urgency_reason=""), MANAGER)
 
 
+def test_M11_a_verbal_approval_names_an_existing_active_staff_member() -> None:
+    command = ApproveMealVerbally(
+        "m-1", requested_by="nobody-at-all", customer_id="c-1", meal_at=MEAL_AT,
+        restaurant="Jade", guests=2, accompanying=1, meal_type=MealType.BANQUET,
+        host=Host.STAFF, urgency_reason="now",
+    )
+    for who, why in (("nobody-at-all", "not in the people directory"),
+                     ("system", "not in the people directory"), ("u-mgr2", "not staff")):
+        with pytest.raises(ValidationFailed) as err:
+            act(None, replace(command, requested_by=who), MANAGER)
+        assert err.value.field == "requestedBy" and why in str(err.value)
+    state = act(None, replace(command, requested_by="U-STAFF "), MANAGER)[0]
+    assert state.requested_by == "u-staff"  # recorded as the directory spells it
+
+
 def test_M11_verbal_approval_is_recorded_by_the_meal_day() -> None:
     with pytest.raises(ValidationFailed) as err:
         verbal(now=MEAL_AT + timedelta(days=1))
     assert err.value.rule == "M11"
-    assert verbal(now=AFTER).status is MealStatus.VERBALLY_APPROVED  # same day, after dinner
+    assert verbal(now=AFTER).status is MealStatus.PENDING_PAPERWORK  # same day, after dinner
 
 
 def test_M11_paperwork_is_completed_by_the_requester_within_the_deadline() -> None:
     with pytest.raises(Forbidden):
         act(pending(), CompleteMealPaperwork("m-1", form()), OTHER_STAFF, now=AFTER)
-    last_day = datetime(2024, 6, 10, 15, 59, tzinfo=UTC)  # 23:59 Monday in Shanghai
+    last_day = datetime(2024, 6, 11, 15, 59, tzinfo=UTC)  # 23:59 Tuesday in Shanghai
     assert act(pending(), CompleteMealPaperwork("m-1", form()), STAFF, now=last_day)
-    too_late = datetime(2024, 6, 10, 16, 0, tzinfo=UTC)  # 00:00 Tuesday in Shanghai
+    too_late = datetime(2024, 6, 11, 16, 0, tzinfo=UTC)  # 00:00 Wednesday in Shanghai
     with pytest.raises(InvalidState) as err:
         act(pending(), CompleteMealPaperwork("m-1", form()), STAFF, now=too_late)
     assert err.value.rule == "M11"
 
 
+def test_M11_paperwork_does_not_wait_for_the_cost() -> None:
+    state = act(verbal(), CompleteMealPaperwork("m-1", form()), STAFF, now=AFTER)[0]
+    assert state.status is MealStatus.PAPERWORK_COMPLETED and state.total_fen is None
+    with pytest.raises(InvalidState) as err:
+        act(state, SignMealCost("m-1"), MANAGER_2, now=AFTER)
+    assert "record the actual cost first (recordMealCost)" in str(err.value)
+    state = act(state, cost(), STAFF, now=AFTER)[0]
+    assert state.status is MealStatus.PAPERWORK_COMPLETED
+    assert act(state, SignMealCost("m-1"), MANAGER_2, now=AFTER)[0].status is MealStatus.SIGNED
+
+
+def test_M11_the_cost_is_recorded_by_who_held_the_meal_not_the_approving_manager() -> None:
+    with pytest.raises(Forbidden) as err:
+        act(verbal(), cost(), MANAGER, now=AFTER)
+    assert err.value.rule == "M12" and "u-staff, who held it, records it" in str(err.value)
+    assert act(verbal(), cost(), STAFF, now=AFTER)[0].cost_recorded_by == "u-staff"
+
+
 def test_M11_paperwork_follows_the_meal_and_names_the_same_customer() -> None:
-    with pytest.raises(InvalidState):
-        act(verbal(), CompleteMealPaperwork("m-1", form()), STAFF)
     with pytest.raises(ValidationFailed):
         act(pending(), CompleteMealPaperwork("m-1", form(customer_id="c-2")), STAFF, now=AFTER)
 
@@ -323,10 +368,20 @@ def test_M12_the_cost_is_recorded_after_the_meal_and_re_evaluated() -> None:
     assert state.status is MealStatus.HELD and state.total_fen == 66_000
 
 
-def test_M12_the_requester_or_a_manager_records_the_cost() -> None:
+def test_M12_the_requester_or_a_manager_who_did_not_approve_records_the_cost() -> None:
     with pytest.raises(Forbidden):
         act(approved(), cost(), OTHER_STAFF, now=AFTER)
-    assert act(approved(), cost(), MANAGER, now=AFTER)[0].status is MealStatus.HELD
+    with pytest.raises(Forbidden):
+        act(approved(), cost(), MANAGER, now=AFTER)  # MANAGER approved it
+    assert act(approved(), cost(), MANAGER_2, now=AFTER)[0].status is MealStatus.HELD
+
+
+def test_M12_whoever_recorded_the_cost_does_not_sign_it() -> None:
+    state = act(approved(), cost(), MANAGER_2, now=AFTER)[0]
+    with pytest.raises(Forbidden) as err:
+        act(state, SignMealCost("m-1"), MANAGER_2, now=AFTER)
+    assert err.value.rule == "M12"
+    assert act(state, SignMealCost("m-1"), MANAGER, now=AFTER)[0].status is MealStatus.SIGNED
 
 
 def test_M12_a_manager_other_than_the_requester_signs() -> None:
@@ -337,6 +392,8 @@ def test_M12_a_manager_other_than_the_requester_signs() -> None:
         act(held(), SignMealCost("m-1"), STAFF, now=AFTER)
     own = act(act(None, RequestMeal("m-1", form()), MANAGER)[0], ApproveMeal("m-1"), MANAGER_2)[0]
     own = act(own, cost(), MANAGER, now=AFTER)[0]
+    with pytest.raises(Forbidden):
+        act(own, SignMealCost("m-1"), Actor("Ｕ-ＭＧＲ", "Wang", Role.MANAGER), now=AFTER)
     with pytest.raises(Forbidden):
         act(own, SignMealCost("m-1"), MANAGER, now=AFTER)
 
@@ -358,6 +415,8 @@ def test_M13_only_signed_meals_are_settled_by_a_manager() -> None:
         act(signed, SettleMeal("m-1", "b-1", "2024-06"), STAFF, now=AFTER)
     state, [event] = act(signed, SettleMeal("m-1", "b-1", "2024-06"), MANAGER_2, now=AFTER)
     assert event == MealSettled("m-1", "b-1", "2024-06", "u-mgr2", AFTER)
+    versioned = act(signed, SettleMeal("m-1", "b-1", "2024-06", 3), MANAGER_2, now=AFTER)[1]
+    assert versioned == [MealSettled("m-1", "b-1", "2024-06", "u-mgr2", AFTER, 3)]
     assert state.settled_bill_id == "b-1"
     with pytest.raises(InvalidState):
         act(state, SettleMeal("m-1", "b-2", "2024-06"), MANAGER, now=AFTER)
@@ -365,7 +424,7 @@ def test_M13_only_signed_meals_are_settled_by_a_manager() -> None:
 
 # --- M14 no paperwork, no reimbursement ---------------------------------------------------------
 def test_M14_reimbursement_is_denied_once_the_deadline_passed_without_paperwork() -> None:
-    late = datetime(2024, 6, 11, 2, 0, tzinfo=UTC)  # Tuesday after the Monday deadline
+    late = datetime(2024, 6, 12, 2, 0, tzinfo=UTC)  # Wednesday after the Tuesday deadline
     with pytest.raises(InvalidState) as err:
         act(pending(), DenyReimbursement("m-1", "no paperwork"), MANAGER, now=AFTER)
     assert err.value.rule == "M14"
@@ -415,8 +474,12 @@ SAMPLE_EVENTS: list[Event] = [
     MealVouchersIssued("m-1", 3, "u", "a", NOW),
     MealCostRecorded("m-1", 100, 10, 2, 1, (FINDING,), 1, "u", NOW),
     MealCostSigned("m-1", "", "m", NOW),
-    MealSettled("m-1", "b", "2024-06", "m", NOW),
+    MealSettled("m-1", "b", "2024-06", "m", NOW, 2),
     MealReimbursementDenied("m-1", "why", "m", NOW),
+    MealReportedUnapproved("m-1", "u", "c", "org", MEAL_AT, "r", 2, 1, MealType.BANQUET,
+                           Host.STAFF, "no time", GEN, (), 1, date(2024, 6, 11),
+                           "customer_service", NOW),
+    MealApprovedAfterTheFact("m-1", "m", NOW, "ok"),
 ]
 
 
@@ -426,4 +489,112 @@ def test_every_meal_event_class_has_a_round_trip_sample() -> None:
 
 @pytest.mark.parametrize("event", SAMPLE_EVENTS, ids=lambda e: type(e).__name__)
 def test_meal_events_round_trip(event: Event) -> None:
-    assert decode(event.type_name(), 1, encode(event)) == event
+    assert decode(event.type_name(), event.SCHEMA_VERSION, encode(event)) == event
+
+
+def test_M15_a_settlement_recorded_before_versions_is_read_with_an_unknown_version() -> None:
+    old = {"meal_id": "m-1", "bill_id": "b", "month": "2024-06", "settled_by": "m",
+           "settled_at": NOW.isoformat()}
+    assert decode("MealSettled", 1, old) == MealSettled("m-1", "b", "2024-06", "m", NOW, None)
+
+
+def test_M6_a_verbal_approval_over_the_cap_tells_the_manager_to_approve_an_exception() -> None:
+    command = ApproveMealVerbally(
+        "m-1", requested_by=STAFF.user_id, customer_id="c-1", meal_at=MEAL_AT,
+        restaurant="Jade Garden", guests=4, accompanying=2, meal_type=MealType.BANQUET,
+        host=Host.STAFF, urgency_reason="delegation arrived early", estimated_total_fen=90_000,
+    )
+    with pytest.raises(PolicyBlocked) as blocked:
+        act(None, command, MANAGER)
+    message = str(blocked.value)
+    assert "900.00 yuan for 6 persons is 150.00 yuan per person" in message
+    assert "approveException: true" in message and "exception reason" not in message
+    state = act(None, replace(command, approve_exception=True), MANAGER)[0]
+    assert state.exception_approved
+
+
+# --- M14 a meal held without approval, reported afterwards -----------------------------------
+# Tuesday 30 September 2025, 19:00 in Shanghai: the eve of 国庆.
+HELD_AT = datetime(2025, 9, 30, 11, 0, tzinfo=UTC)
+NEXT_MORNING = datetime(2025, 10, 1, 1, 0, tzinfo=UTC)
+REPORT = ReportUnapprovedMeal(
+    "m-1", customer_id="c-1", meal_at=HELD_AT, restaurant="Jade Garden", guests=4,
+    accompanying=2, meal_type=MealType.BANQUET, host=Host.STAFF,
+    reason="the customer arrived unannounced", organisation="Huaxin Ltd",
+)
+
+
+def reported(now: datetime = NEXT_MORNING) -> tuple[MealState, list[Event]]:
+    return act(None, REPORT, STAFF, now=now)
+
+
+def test_M14_a_meal_held_without_approval_is_reported_with_its_paperwork_deadline() -> None:
+    state, [event] = reported()
+    assert isinstance(event, MealReportedUnapproved) and event.requested_by == "u-staff"
+    assert state.status is MealStatus.PENDING_PAPERWORK and state.unapproved
+    # 1-8 October 2025 is 国庆 + 中秋; Sat 11 October is a make-up working day (调休):
+    # Thu 9, Fri 10, Sat 11 October.
+    assert event.paperwork_due == date(2025, 10, 11)
+
+
+def test_M14_only_the_staff_member_who_held_it_reports_a_past_meal() -> None:
+    with pytest.raises(Forbidden):
+        act(None, REPORT, MANAGER, now=NEXT_MORNING)
+    with pytest.raises(ValidationFailed) as err:
+        act(None, REPORT, STAFF, now=HELD_AT - timedelta(hours=1))
+    assert "requestMeal" in str(err.value)
+    with pytest.raises(ValidationFailed):
+        act(None, replace(REPORT, reason=" "), STAFF, now=NEXT_MORNING)
+
+
+def test_M14_paperwork_then_the_manager_approves_it_as_an_exception() -> None:
+    state = reported()[0]
+    with pytest.raises(InvalidState) as early:
+        act(state, ApproveMeal("m-1", approve_exception=True), MANAGER, now=NEXT_MORNING)
+    assert "completeMealPaperwork" in str(early.value)
+    paper = form(meal_at=HELD_AT)
+    state = act(state, CompleteMealPaperwork("m-1", paper), STAFF, now=NEXT_MORNING)[0]
+    with pytest.raises(InvalidState) as plain:
+        act(state, ApproveMeal("m-1"), MANAGER, now=NEXT_MORNING)
+    assert "approveException" in str(plain.value) and plain.value.rule == "M14"
+    with pytest.raises(Forbidden):
+        act(state, ApproveMeal("m-1", approve_exception=True), STAFF, now=NEXT_MORNING)
+    state, [event] = act(state, ApproveMeal("m-1", "ok, once", True), MANAGER, now=NEXT_MORNING)
+    assert isinstance(event, MealApprovedAfterTheFact)
+    assert state.status is MealStatus.APPROVED and state.exception_approved
+    cost = RecordMealCost("m-1", 50_000, 9_000, guests=4, accompanying=2)
+    state = act(state, cost, STAFF, now=NEXT_MORNING)[0]
+    assert state.status is MealStatus.HELD
+    assert act(state, SignMealCost("m-1"), MANAGER_2, now=NEXT_MORNING)[0].status \
+        is MealStatus.SIGNED
+
+
+def test_M14_the_manager_may_deny_it_after_the_paperwork() -> None:
+    state = reported()[0]
+    state = act(state, CompleteMealPaperwork("m-1", form(meal_at=HELD_AT)), STAFF,
+                now=NEXT_MORNING)[0]
+    state = act(state, DenyReimbursement("m-1", "not an emergency"), MANAGER,
+                now=NEXT_MORNING)[0]
+    assert state.status is MealStatus.REIMBURSEMENT_DENIED
+
+
+def test_M14_without_paperwork_by_the_deadline_it_is_denied() -> None:
+    state = reported()[0]
+    on_deadline = datetime(2025, 10, 11, 8, 0, tzinfo=UTC)
+    with pytest.raises(InvalidState) as wait:
+        act(state, DenyReimbursement("m-1", "no paperwork"), MANAGER, now=on_deadline)
+    assert "2025-10-11" in str(wait.value)
+    after = datetime(2025, 10, 12, 8, 0, tzinfo=UTC)
+    with pytest.raises(InvalidState) as late:
+        act(state, CompleteMealPaperwork("m-1", form(meal_at=HELD_AT)), STAFF, now=after)
+    assert "denyReimbursement" in str(late.value)
+    denied = act(state, DenyReimbursement("m-1", "no paperwork"), MANAGER, now=after)[0]
+    assert denied.status is MealStatus.REIMBURSEMENT_DENIED
+
+
+def test_M11_a_deadline_beyond_the_calendar_is_refused_with_the_next_step() -> None:
+    held = datetime(2026, 12, 30, 11, 0, tzinfo=UTC)
+    with pytest.raises(InvalidState) as err:
+        act(None, replace(REPORT, meal_at=held), STAFF, now=held + timedelta(hours=2))
+    assert err.value.rule == "M11" and "2027" in str(err.value)
+    assert "general manager approves" in str(err.value)

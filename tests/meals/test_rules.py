@@ -157,3 +157,28 @@ def test_M6_policy_blocked_lists_each_blocking_rule() -> None:
     assert [f.rule for f in err.findings] == ["M5", "M7", "M8"] and err.rule == "M5"
     with pytest.raises(ValueError):
         PolicyBlocked([])
+
+
+def test_M7_the_message_gives_the_drinks_amount_the_total_and_the_one_third_limit() -> None:
+    [over] = check(total_fen=30_000, drinks_fen=10_001)
+    assert over.message == ("alcohol, drinks and fruit cost 100.01 yuan of a 300.00 yuan bill, "
+                            "more than 1/3 of it (at most 100.00 yuan)")
+
+
+def test_M5_the_message_gives_total_persons_per_person_and_cap_in_yuan() -> None:
+    [over] = check(guests=2, accompanying=1, total_fen=30_001)
+    assert over.message.startswith("300.01 yuan for 3 persons is 100.01 yuan per person, over "
+                                   "the cap of 100.00 yuan")
+    with pytest.raises(PolicyBlocked) as refused:
+        raise PolicyBlocked([over])
+    assert "Next: change the request to fit, or give an exception reason" in str(refused.value)
+
+
+def test_M9_a_manager_at_a_staff_meal_is_an_info_finding_and_counts_in_M8() -> None:
+    findings = evaluate(SEED_FIGURES, tier=GEN, meal_type=MealType.BANQUET, host=Host.STAFF,
+                        guests=3, accompanying=3, total_fen=None, manager_attends=True)
+    assert rules(findings) == [("M9", Severity.INFO), ("M8", Severity.WARN)]
+    assert findings[1].actual == "4"  # three staff and the manager for three guests
+    hosted = evaluate(SEED_FIGURES, tier=GEN, meal_type=MealType.BANQUET, host=Host.MANAGER,
+                      guests=3, accompanying=3, total_fen=None, manager_attends=True)
+    assert rules(hosted) == []  # hosting their own banquet, the manager is the host

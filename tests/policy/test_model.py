@@ -7,7 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from events.policy.figures import CapRule, add_working_days, cap_for
+from events.policy.calendar import (
+    FIRST_DATA,
+    CalendarYear,
+    Holiday,
+    MakeUpWorkday,
+    calendar_file,
+)
+from events.policy.figures import CapRule, cap_for
 from events.policy.model import (
     SEED_FIGURES,
     ApprovePolicy,
@@ -158,11 +165,19 @@ def test_M5_a_draft_with_a_bad_cap_lists_every_problem() -> None:
     assert rules.count("M5") == 2 and "M11" in rules  # duplicate row, zero cap; deadline
 
 
-def test_M11_working_days_skip_weekends_without_a_holiday_calendar() -> None:
-    assert add_working_days(date(2024, 6, 3), 3) == date(2024, 6, 6)  # Mon -> Thu
-    assert add_working_days(date(2024, 6, 7), 3) == date(2024, 6, 12)  # Fri -> Wed
-    assert add_working_days(date(2024, 6, 8), 3) == date(2024, 6, 12)  # Sat -> Wed
-    assert add_working_days(date(2024, 10, 1), 1) == date(2024, 10, 2)  # holidays count
+def test_M11_working_days_follow_the_calendar_the_version_carries() -> None:
+    calendar = SEED_FIGURES.calendar
+    assert calendar is not None
+    assert calendar.add_working_days(date(2024, 6, 3), 3) == date(2024, 6, 6)  # Mon -> Thu
+    assert calendar.add_working_days(date(2024, 6, 7), 3) == date(2024, 6, 13)  # 端午 Mon off
+    assert calendar.add_working_days(date(2024, 10, 1), 1) == date(2024, 10, 8)  # 国庆
+
+
+def test_M15_a_draft_without_a_calendar_keeps_the_one_in_force() -> None:
+    draft = replace(SEED_FIGURES, calendar=None)
+    [event] = decide(seeded(), DraftPolicy(2, draft, "v2", "客户服务部"), ctx(STAFF))
+    assert isinstance(event, PolicyDrafted)
+    assert event.figures.calendar == SEED_FIGURES.calendar
 
 
 def test_V12_seed_follow_up_delay_is_7_days() -> None:
@@ -180,3 +195,28 @@ def test_V12_seed_follow_up_delay_is_7_days() -> None:
 )
 def test_policy_events_round_trip(event: Event) -> None:
     assert decode(event.type_name(), 1, encode(event)) == event
+
+
+def test_M11_a_draft_brings_a_year_of_calendar_and_keeps_the_others() -> None:
+    year = CalendarYear(2027, (Holiday(date(2027, 1, 1), "New Year's Day"),),
+                        (MakeUpWorkday(date(2027, 1, 9), "New Year's Day"),))
+    command = DraftPolicy(2, replace(SEED_FIGURES, calendar=None), "2027", "客户服务部", (year,))
+    [event] = decide(seeded(), command, ctx(STAFF))
+    assert isinstance(event, PolicyDrafted) and event.figures.calendar is not None
+    calendar = event.figures.calendar
+    assert calendar.covered_span() == (2004, 2027)
+    assert calendar.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert calendar.is_working_day(date(2027, 1, 9))  # a Saturday, worked
+    wrong = CalendarYear(2027, (Holiday(date(2026, 12, 31), " "),),
+                         (MakeUpWorkday(date(2027, 1, 6), "x"),))
+    with pytest.raises(ValidationFailed) as err:
+        decide(seeded(), replace(command, calendar_years=(wrong,)), ctx(STAFF))
+    assert {p.rule for p in err.value.problems} == {"M11"} and len(err.value.problems) == 3
+
+
+def test_M15_a_draft_recorded_before_calendars_is_read_with_the_first_calendar_file() -> None:
+    old = encode(PolicyDrafted(1, SEED_FIGURES, "notes", "客户服务部", "system", NOW))
+    del old["figures"]["calendar"]
+    event = decode("PolicyDrafted", 1, old)
+    assert isinstance(event, PolicyDrafted)
+    assert event.figures.calendar == calendar_file(FIRST_DATA)

@@ -32,6 +32,9 @@ from events.handling import execute, load
 from events.meals import model as meals
 from events.meals.commands import ApproveMeal, ApproveMealVerbally, RecordMealCost, RequestMeal
 from events.meals.handlers import handle_meal
+from events.people.commands import RegisterPerson
+from events.people.handlers import handle_person, load_person
+from events.people.values import stream_id as person_stream
 from events.policy import model as policy
 from events.policy.handlers import POLICY_STREAM
 from events.policy.values import Host, MealType
@@ -162,6 +165,7 @@ async def meal(env: Env, requester: Actor, *, meal_at: datetime, tier: Tier = Ti
 async def verbal(env: Env, requested_by: str, meal_at: datetime, *, cost: bool = False) -> str:
     """M11: a manager's verbal approval, recorded at the meal time."""
     meal_id, customer_id = random_id("mx-meal-"), await customer(env)
+    await register_staff(env, requested_by)
     await handle_meal(env.store, ctx(person(Role.MANAGER), meal_at), ApproveMealVerbally(
         meal_id, requested_by, customer_id, meal_at, "Jade Garden", 4, 2, MealType.BANQUET,
         Host.STAFF, "the delegation came early", "Huaxin", 50_000))
@@ -192,24 +196,52 @@ async def request_meal(env: Env, me: Actor) -> Case:
 
 
 async def approve_verbally(env: Env, me: Actor) -> Case:
-    return Case({"requestedBy": colleague().user_id, "customerId": await customer(env),
+    held_by = colleague().user_id
+    await register_staff(env, held_by)
+    return Case({"requestedBy": held_by, "customerId": await customer(env),
                  "mealAt": hours(1).isoformat(), "restaurant": "Jade Garden", "guests": 4,
                  "accompanying": 2, "mealType": "BANQUET", "host": "STAFF",
                  "urgencyReason": "the delegation came early", "estimatedTotal": "500.00"}, None)
 
 
+async def register_staff(env: Env, user_id: str) -> None:
+    if await load_person(env.store, user_id) is None:
+        await handle_person(env.store, ctx(person(Role.ADMIN_OFFICE)),
+                            RegisterPerson(user_id, "Staff", Role.STAFF))
+
+
 async def complete_paperwork(env: Env, me: Actor) -> Case:
+    # Only staff are named in a verbal approval: anyone else tries a colleague's paperwork.
     meal_at = hours(-2)
-    meal_id = await verbal(env, me.user_id, meal_at, cost=True)
+    held_by = me.user_id if me.role is Role.STAFF else colleague().user_id
+    meal_id = await verbal(env, held_by, meal_at, cost=True)
     state, _ = await load(env.store, meals.stream_id(meal_id), meals.evolve)
     assert state is not None
     return Case({"mealId": meal_id, "form": form(state.customer_id, meal_at)},
                 meals.stream_id(meal_id))
 
 
+async def report_unapproved(env: Env, me: Actor) -> Case:
+    return Case({"customerId": await customer(env), "mealAt": hours(-3).isoformat(),
+                 "restaurant": "Jade Garden", "guests": 4, "accompanying": 2,
+                 "mealType": "BANQUET", "host": "STAFF", "reason": "no time to ask"}, None)
+
+
+async def deactivate_person(env: Env, me: Actor) -> Case:
+    user_id = random_id("mx-leaver-")
+    await register_staff(env, user_id)
+    return Case({"userId": user_id, "reason": "left the company"}, person_stream(user_id))
+
+
 # --- restaurant bills -------------------------------------------------------------------------
 def month() -> str:
     return today().strftime("%Y-%m")
+
+
+def last_month() -> tuple[str, date]:
+    """M13 settles a month only after it ends: the previous month and a day in it."""
+    day = today().replace(day=1) - timedelta(days=1)
+    return day.strftime("%Y-%m"), day
 
 
 def bill_input(restaurant: str) -> dict[str, Any]:
@@ -224,12 +256,13 @@ async def record_bill(env: Env, me: Actor) -> Case:
 
 async def settle_bill(env: Env, me: Actor) -> Case:
     restaurant = random_id("Matrix House ")
-    command = RecordRestaurantBill(random_id("mx-bill-"), restaurant, month(),
-                                   (BillLine(1, today(), 30_000, "T1"),))
-    await execute(env.store, ctx(colleague()), bill_stream(restaurant, month()), command,
+    ended, day = last_month()
+    command = RecordRestaurantBill(random_id("mx-bill-"), restaurant, ended,
+                                   (BillLine(1, day, 30_000, "T1"),))
+    await execute(env.store, ctx(colleague()), bill_stream(restaurant, ended), command,
                   lambda s: restaurant_bills.decide(s, command, ctx(colleague())))
-    return Case({"restaurant": restaurant, "month": month()},
-                restaurant_bills.stream_id(restaurant, month()))
+    return Case({"restaurant": restaurant, "month": ended},
+                restaurant_bills.stream_id(restaurant, ended))
 
 
 # --- policy (on a server of its own: approvals change what binds later dates) ------------------
@@ -367,6 +400,10 @@ SETUPS: dict[str, Setup] = {
     "signOffSalesTable": fixed({"year": 2002, "compiledBy": "Li", "filledBy": "Zhou",
                                 "reviewedBy": "Wang"}),
     "registerWebhook": fixed(WEBHOOK),
+    "registerPerson": fresh(lambda: {"userId": random_id("mx-new-"), "name": "New",
+                                     "role": "STAFF"}),
+    "deactivatePerson": deactivate_person,
+    "reportUnapprovedMeal": report_unapproved,
     "deactivateWebhook": deactivate_webhook,
     "rotateWebhookSecret": deactivate_webhook,  # the same: one's own webhook, or a manager
 }

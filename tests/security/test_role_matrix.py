@@ -3,7 +3,8 @@ anonymous, over GraphQL on a real server. Exactly the roles in ALLOWED get the o
 mutation's result union and write; every other role gets a typed ForbiddenError naming a rule
 and writes nothing; an anonymous caller gets UNAUTHENTICATED and writes nothing.
 
-ALLOWED is the roles table of RULES.md as data. Rows the table does not cover (customer records,
+ALLOWED is the roles table of docs/rules.md as data. Rows the table does not cover (customer
+records,
 sales, webhooks) follow the deciding module's documented interpretation, quoted in the comment.
 Preconditions: tests/security/matrix_cases.py. All 217 calls run concurrently in batches.
 """
@@ -30,7 +31,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "registerCustomer": DEPARTMENT,
     "updateCustomer": DEPARTMENT,
     "recordCreditChange": DEPARTMENT,
-    "changeCustomerTier": DEPARTMENT,
+    "changeCustomerTier": frozenset({M}),  # the tier selects the caps (M5): the manager's call
     "promoteProspect": DEPARTMENT,
     "changeCustomerStatus": DEPARTMENT,
     # Staff "plan and log visits, file reports, record commitments and follow-ups" (their own);
@@ -50,7 +51,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "approveMeal": frozenset({M}),
     "rejectMeal": frozenset({M}),
     "approveMealVerbally": frozenset({M}),
-    "completeMealPaperwork": DEPARTMENT,  # the requester completes their own written request
+    # The staff member who held the meal completes its paperwork (a verbal approval names staff).
+    "completeMealPaperwork": frozenset({S}),
+    "reportUnapprovedMeal": frozenset({S}),  # M14: staff report a meal they held unapproved
     "issueMealVouchers": frozenset({A}),
     "recordMealCost": DEPARTMENT,  # the requester (own meal) or a manager (anyone's)
     "signMealCost": frozenset({M}),
@@ -66,6 +69,10 @@ ALLOWED: dict[str, frozenset[Role]] = {
     # Integrations "subscribe" (events/webhooks.py: the systems that integrate, and the
     # managers who set them up); deactivating: its registrant or a manager.
     "registerWebhook": frozenset({INT, M}),
+    # The people directory (M11: a verbal approval names a registered, active staff member):
+    # the administration department keeps it, not the managers who approve.
+    "registerPerson": frozenset({A}),
+    "deactivatePerson": frozenset({A}),
     "deactivateWebhook": frozenset({INT, M}),
     "rotateWebhookSecret": frozenset({INT, M}),
 }

@@ -52,9 +52,10 @@ async def test_V9_training_outside_the_standard_needs_a_reason(live_server: Live
     customer, _ = await new_customer(live_server)
     result = await mutate(live_server, "logVisit", log_input(
         company_today(), unplanned=True, customerId=customer, purposes=["LEARN_NEEDS"],
-        trainingMinutes=10))
+        trainingMinutes=45))  # half an hour passed before; the standard is 1 to 2 hours
     assert result["__typename"] == "ValidationError"
     assert (result["field"], result["rule"]) == ("trainingReason", "V9")
+    assert "outside the standard of 60 to 120 minutes" in result["message"]
 
 
 async def test_V7_a_gift_value_with_fractions_of_a_fen_is_refused(live_server: LiveServer) -> None:
