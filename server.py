@@ -28,6 +28,7 @@ from events.notifications import Notifier
 from events.store import EventStore
 from projections import registry
 from projections.runner import run_forever
+from schema import graphiql
 from schema.app import KehuGraphQL
 from schema.bootstrap import on_start
 from schema.context import Services
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *extra_routes(),
+            *graphiql.ROUTES,
         ],
         lifespan=lifespan,
     )

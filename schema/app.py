@@ -17,6 +17,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
+from schema import graphiql
 from schema.auth import AuthError, actor_from_header, actor_from_token
 from schema.context import KehuContext, Services
 from schema.limits import extensions
@@ -147,6 +148,11 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self._ide_page = graphiql.page() if settings.graphiql else ""
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._ide_page  # GraphiQL from Kehu's own assets (schema/graphiql.py), no CDN
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)
