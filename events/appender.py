@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from events import metrics
 from events.codec import to_data
 from events.envelope import Metadata, encode
 from events.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
@@ -104,7 +105,12 @@ class GroupAppender:
         self._pending.append(request)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_pending())
-        return await asyncio.shield(request.future)
+        with metrics.timed(metrics.APPEND_SECONDS, outcome="ok") as labels:
+            try:
+                return await asyncio.shield(request.future)
+            except BaseException:
+                labels["outcome"] = "refused"
+                raise
 
     async def _flush_pending(self) -> None:
         while self._pending:
@@ -115,6 +121,8 @@ class GroupAppender:
                 request = self._pending.pop(0)
                 batch.append(request)
                 size += request.size
+            metrics.APPEND_BATCH.observe(len(batch))
+            metrics.APPEND_BATCH_EVENTS.observe(size)
             try:
                 await self._write(batch)
             except BaseException as exc:  # every waiter must hear how its append ended

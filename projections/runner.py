@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 
+from events import metrics
 from events.db import connect
 from events.notifications import Notifier
 from events.store import EVENT_COLUMNS, row_to_event
@@ -80,6 +81,7 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
             await projection.handle(conn, row_to_event(row))
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
+    metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(rows))
     return position
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from events import metrics
 from events.db import connect
 from events.envelope import StoredEvent
 from events.notifications import Notifier
@@ -125,6 +126,7 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         if hook is None or not hook["active"]:
             return False
         error = await _post(client, hook, e, webhook_id)
+        metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered" if error is None else "failed").inc()
         if error is None:
             await pool.execute(
                 "UPDATE webhook_deliveries SET last_position = greatest(last_position, $2),"

@@ -17,11 +17,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
-from schema import graphiql
+from schema import graphiql, logs
 from schema.auth import AuthError, actor_from_header, actor_from_token
 from schema.context import KehuContext, Services
 from schema.limits import extensions
 from schema.log_api import LogQueries, LogSubscriptions
+from schema.metrics_http import MeasureOperations
 from schema.settings import Settings
 
 # Each domain's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
@@ -102,7 +103,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
-        extensions=[*extensions(settings), RefuseNulCharacters],
+        extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations],
     )
 
 
@@ -179,7 +180,10 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         try:
             actor = actor_from_header(request.headers.get("authorization"),
                                       self.services.settings)
-            return KehuContext(services=self.services, actor=actor)
+            context = KehuContext(services=self.services, actor=actor)
+            logs.CORRELATION_ID.set(context.request_id)  # the id this request's events carry
+            logs.ACTOR.set(f"{actor.user_id} ({actor.role.value})")
+            return context
         except AuthError as exc:
             return KehuContext(services=self.services, actor=None, auth_error=exc)
 

@@ -18,6 +18,7 @@ from events.notifications import Notifier
 from events.store import EventStore
 from projections.runner import wait_for_position
 from schema.auth import AuthError
+from schema.logs import REQUEST_ID
 from schema.settings import Settings
 
 
@@ -70,7 +71,8 @@ class KehuContext:
     services: Services
     actor: Actor | None
     auth_error: AuthError | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # The HTTP request's id (X-Request-ID or a new one), so logs and events share it.
+    request_id: str = field(default_factory=lambda: REQUEST_ID.get() or uuid.uuid4().hex[:16])
     connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket init
     subscriptions: int = 0
 

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from events import metrics
 from events.actors import Role
 from events.envelope import StoredEvent
 from events.verify import verify_chain
@@ -102,6 +103,7 @@ class LogQueries:
         require_reader(info, *LOG_READERS)
         r = await verify_chain(ctx_of(info).pool, from_position=from_position,
                                to_position=to_position)
+        metrics.record_verification(r.ok, r.checked)
         return AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
                               last_position=r.last_position, bad_position=r.bad_position,
                               reason=r.reason)
