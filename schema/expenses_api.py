@@ -5,7 +5,7 @@ of meals not rejected or denied reimbursement (M14)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any
 
 import asyncpg
@@ -38,6 +38,29 @@ _SQL = {
     ExpenseDimension.HOST: ("host", "host"),
     ExpenseDimension.MEAL_TYPE: ("meal_type", "meal_type"),
 }
+
+
+@strawberry.enum(description="Order of expense groups; ties are broken by the group keys.")
+class ExpenseOrder(Enum):
+    KEY = strawberry.enum_value(
+        "key", description="By the groups' own keys: months in date order, then the others.")
+    TOTAL_DESC = strawberry.enum_value("total_desc", description="Largest spend first.")
+    TOTAL_ASC = strawberry.enum_value("total_asc", description="Smallest spend first.")
+    COUNT_DESC = strawberry.enum_value("count_desc", description="Most meals first.")
+    COUNT_ASC = strawberry.enum_value("count_asc", description="Fewest meals first.")
+
+
+_ORDERS = {ExpenseOrder.KEY: None, ExpenseOrder.TOTAL_DESC: "total_fen DESC",
+           ExpenseOrder.TOTAL_ASC: "total_fen ASC", ExpenseOrder.COUNT_DESC: "meals DESC",
+           ExpenseOrder.COUNT_ASC: "meals ASC"}
+
+
+def order_sql(order: ExpenseOrder, dims: list[ExpenseDimension]) -> str:
+    """A total order: the chosen one, then every group key (so equal totals keep a stable
+    order), month first so that dates read in date order."""
+    keys = sorted(dims, key=lambda d: d is not ExpenseDimension.MONTH)
+    ordering = [o for o in (_ORDERS[order],) if o] + [d.value for d in keys]
+    return " ORDER BY " + ", ".join(ordering) if ordering else ""
 
 
 @strawberry.input
@@ -112,6 +135,7 @@ class ExpenseQueries:
         from_day: Annotated[date, strawberry.argument(name="from")],
         to_day: Annotated[date, strawberry.argument(name="to")],
         filter: ExpenseFilter | None = None, at_least: int | None = None,
+        order_by: ExpenseOrder = ExpenseOrder.KEY,
     ) -> list[ExpenseGroup]:
         ctx = ctx_of(info)
         if to_day < from_day or (to_day - from_day).days > 3660:
@@ -134,7 +158,7 @@ class ExpenseQueries:
         rows = await ctx.pool.fetch(
             f"SELECT {labels + ', ' if labels else ''}count(*) AS meals,"
             f" sum(amount_fen) AS total_fen FROM meal_expenses WHERE {' AND '.join(where)}"
-            f"{' GROUP BY ' + groups if groups else ''} ORDER BY total_fen DESC",
+            f"{' GROUP BY ' + groups if groups else ''}{order_sql(order_by, dims)}",
             *args,
         )
         return [group_from_row(r, dims) for r in rows if r["meals"]]
