@@ -12,22 +12,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
 try:
     from starlette.applications import Starlette
     from starlette.routing import Route, WebSocketRoute
     from starlette.types import Receive, Scope, Send
 
-    from events.db import create_pool, usable_role, with_role
-    from events.embedded import start_embedded
-    from events.migrations.run import upgrade
-    from events.notifications import Notifier
-    from events.store import EventStore
+    from events.store.db import create_pool, usable_role, with_role
+    from events.store.embedded import start_embedded
+    from events.store.event_store import EventStore
+    from events.store.migrations.run import upgrade
+    from events.store.notifications import Notifier
+    from events.webhooks.delivery import dispatch_forever
     from projections import registry
     from projections.runner import run_forever
     from schema import graphiql, logs
@@ -36,6 +37,7 @@ try:
     from schema.context import Services
     from schema.http import BodyLimit, healthz, readyz
     from schema.metrics_http import MeasureTransport, metrics_endpoint
+    from schema.reports import exports
     from schema.settings import Settings
     from schema.startup import StartupError, explain
 except ModuleNotFoundError as missing:
@@ -75,20 +77,23 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     try:
         yield services
     finally:
-        for task in services.background:
-            task.cancel()
-        await asyncio.gather(*services.background, return_exceptions=True)
         await notifier.stop()
         await pool.close()
 
 
 def start_runners(services: Services) -> list[asyncio.Task[None]]:
-    """One runner task per projection; across processes only one per projection is active."""
-    return [
+    """The background workers: one runner task per projection (across processes only one per
+    projection is active) and the webhook dispatcher (one deliverer per webhook)."""
+    runners = [
         asyncio.create_task(run_forever(services.dsn, p, services.notifier),
                             name=f"projection-{p.name}")
         for p in registry.ALL
     ]
+    dispatcher = asyncio.create_task(
+        dispatch_forever(services.dsn, services.pool, services.notifier,
+                         services.settings.webhook_delivery),
+        name="kehu-webhooks")
+    return [*runners, dispatcher]
 
 
 async def _run_projections() -> None:
@@ -118,16 +123,6 @@ class GraphQLEndpoint:
         await graphql(scope, receive, send)
 
 
-def extra_routes() -> list[Any]:
-    """Routes beside GraphQL that domain modules add (report exports)."""
-    try:
-        from schema import exports  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
-    routes: list[Any] = exports.ROUTES
-    return routes
-
-
 def create_app(settings: Settings | None = None, *, public_url: str | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
@@ -155,7 +150,7 @@ def create_app(settings: Settings | None = None, *, public_url: str | None = Non
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
-            *extra_routes(),
+            *exports.ROUTES,
             *graphiql.ROUTES,
         ],
         lifespan=lifespan,
@@ -192,9 +187,9 @@ async def _prepare(settings: Settings) -> None:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    if args.demo:
-        os.environ["KEHU_DEMO"] = "1"
     settings = Settings.from_env()
+    if args.demo:
+        settings = dataclasses.replace(settings, demo=True)
     ensure_database(settings)
     asyncio.run(_prepare(settings))
     # JSON logs: uvicorn's loggers propagate to the root handler instead of their own.
@@ -213,8 +208,8 @@ async def _migrate() -> None:
 async def _verify() -> int:
     from rich.progress import Progress
 
-    from events import metrics
-    from events.verify import verify_chain
+    from events.shared import metrics
+    from events.store.verify import verify_chain
 
     async with open_services(Settings.from_env()) as services:
         with Progress() as bar:
@@ -250,7 +245,7 @@ async def _rebuild(name: str | None) -> None:
 
 
 async def _seed_demo(customers: int, years: int) -> None:
-    from schema.demo import seed_demo  # type: ignore[import-not-found,unused-ignore]
+    from events.demo.seed import seed_demo
 
     async with open_services(Settings.from_env()) as services:
         await on_start(services)
@@ -260,11 +255,12 @@ async def _seed_demo(customers: int, years: int) -> None:
             raise StartupError(
                 f"the database already holds customers ({seeded} customer events); seed-demo "
                 "fills an empty database only: use a new KEHU_DATA_DIR or DATABASE_URL")
-        await seed_demo(services, customers=customers, years=years)
+        await seed_demo(services.store, services.settings.timezone, customers=customers,
+                        years=years)
 
 
 def _token(args: argparse.Namespace) -> None:
-    from events.actors import Role
+    from events.shared.actors import Role
     from schema.auth import mint_token
 
     settings = Settings.from_env(create_secret=False)

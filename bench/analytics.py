@@ -45,18 +45,19 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import fresh_database, table
-from events import customer_values as cv
-from events.actors import Actor, Role
-from events.customer_events import CustomerRegistered
-from events.db import connect, create_pool, usable_role, with_role
-from events.envelope import Event, Metadata
-from events.sales_events import ProductDefined, SaleRecorded
-from events.store import EventStore, StreamAppend
-from projections import classification, sales
+from events.customers import values as cv
+from events.customers.commands import CustomerRegistered
+from events.sales.commands import ProductDefined, SaleRecorded
+from events.shared.actors import Actor, Role
+from events.store.db import connect, create_pool, usable_role, with_role
+from events.store.envelope import Event, Metadata
+from events.store.event_store import EventStore, StreamAppend
+from projections.classification import projection as classification
 from projections.runner import rebuild
+from projections.sales import projection as sales
+from projections.sales.aggregate import AggregateFilter, aggregate
+from projections.sales.analysis import T2Filter, sales_table
 from schema.auth import mint_token
-from schema.sales_aggregate import AggregateFilter, aggregate
-from schema.sales_analysis import T2Filter, sales_table
 from schema.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import workload
 from bench.common import fresh_database, print_report
 from bench.latency import percentile
-from events.actors import Role
-from events.db import create_pool
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from tests.live import ROOT, free_port, run_server, token
 
 TYPICAL = """{ customers(first: 20) { totalCount pageInfo { hasNextPage endCursor }

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import peer
 from bench.common import fresh_database, print_report
-from events.actors import Actor, Role
-from events.db import create_pool
-from events.envelope import Event, Metadata
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.db import create_pool
+from events.store.envelope import Event, Metadata
+from events.store.event_store import EventStore, StreamAppend
 
 
 @dataclass(frozen=True)

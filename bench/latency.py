@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import workload
 from bench.common import fresh_database, print_report
-from events.actors import Role
-from events.db import connect, create_pool
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Role
+from events.store.db import connect, create_pool
+from events.store.event_store import EventStore, StreamAppend
 from projections import registry
 from tests.live import ROOT, Subscriber, connect_ws, run_server, token
 

@@ -23,8 +23,8 @@ from bench import workload
 from bench.append import META, BenchEventRecorded
 from bench.common import fresh_database
 from bench.replay import read_all, rebuild_all
-from events.db import create_pool
-from events.store import EventStore, StreamAppend
+from events.store.db import create_pool
+from events.store.event_store import EventStore, StreamAppend
 
 
 async def append(store: EventStore, writers: int, batch: int, appends: int) -> None:

@@ -30,8 +30,8 @@ import asyncpg
 from bench import workload
 from bench.common import fresh_database, print_report
 from bench.machine import peak_mib, reset_peak, rss_mib
-from events.db import create_pool
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from projections import registry, runner
 
 READ_BATCH = 1000  # EventStore.read_all's default page, and the runner's batch

@@ -12,19 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from events import customers, meals, sales, visits
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.customer_values import Classification, Contact, Region, Tier
-from events.envelope import Event, Metadata
-from events.meal_commands import ApproveMeal, MealRequestForm, RecordMealCost, RequestMeal
-from events.meal_types import Host, MealType
-from events.policy_figures import SEED_FIGURES
-from events.sales_events import DefineProduct, RecordSale
-from events.store import EventStore, StreamAppend
-from events.visit_events import LogVisit, PlanVisit
-from events.visit_values import Receiver, VisitPurpose
+from events.customers import model as customers
+from events.customers.commands import RegisterCustomer
+from events.customers.values import Classification, Contact, Region, Tier
+from events.meals import model as meals
+from events.meals.commands import ApproveMeal, MealRequestForm, RecordMealCost, RequestMeal
+from events.policy.figures import SEED_FIGURES
+from events.policy.values import Host, MealType
+from events.sales import model as sales
+from events.sales.commands import DefineProduct, RecordSale
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.store.envelope import Event, Metadata
+from events.store.event_store import EventStore, StreamAppend
+from events.visits import model as visits
+from events.visits.commands import LogVisit, PlanVisit
+from events.visits.values import Receiver, VisitPurpose
 
 EVENTS_PER_CUSTOMER = 15
 STAFF = Actor("bench-staff", "李明", Role.STAFF)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from conformance.serving import kehu_server
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import token
 
 HERE = Path(__file__).resolve().parent

@@ -24,9 +24,9 @@ import httpx
 
 from conformance.probe import append_probes
 from conformance.serving import kehu_server
-from events.actors import Role
-from events.db import create_pool
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from tests.conformance.mutations import ChosenMutation, choose
 from tests.live import LiveServer, Subscriber, connect_ws, token
 

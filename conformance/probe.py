@@ -13,10 +13,10 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from events.actors import Actor, Role
-from events.db import create_pool
-from events.envelope import Event, Metadata
-from events.store import AppendResult, EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.db import create_pool
+from events.store.envelope import Event, Metadata
+from events.store.event_store import AppendResult, EventStore, StreamAppend
 
 STREAM_TYPE = "conformance"
 PROBE_ACTOR = Actor("conformance", "conformance probe", Role.INTEGRATION)

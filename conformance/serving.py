@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from events.embedded import start_embedded
-from events.migrations.run import upgrade
+from events.store.embedded import start_embedded
+from events.store.migrations.run import upgrade
 from tests.live import LiveServer, run_server
 
 

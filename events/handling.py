@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from events.context import Context
-from events.envelope import Event, Metadata
-from events.errors import ConcurrencyConflict, Forbidden
-from events.store import AppendResult, EventStore, StreamAppend, fingerprint
+from events.shared.context import Context
+from events.shared.errors import ConcurrencyConflict, Forbidden
+from events.store.envelope import Event, Metadata
+from events.store.event_store import AppendResult, EventStore, StreamAppend, fingerprint
 
 S = TypeVar("S")
 Evolve = Callable[[S | None, Event], S]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from events.envelope import StoredEvent
+from events.store.envelope import StoredEvent
 
 Handler = Callable[[asyncpg.Connection, StoredEvent], Awaitable[None]]
 

@@ -1,37 +1,25 @@
-"""Every projection the runner keeps up to date, composed from one module per view."""
+"""Every projection the runner keeps up to date, one module per view."""
 
 from __future__ import annotations
 
-import importlib
-
 from projections.base import Projection
+from projections.classification import projection as classification
+from projections.customers import projection as customers
+from projections.expenses import projection as expenses
+from projections.meals import projection as meals
+from projections.policies import projection as policies
+from projections.sales import projection as sales
+from projections.visits import projection as visits
 
-# Each module exports PROJECTIONS: a list of Projection.
-MODULES = (
-    "projections.customers",
-    "projections.visits",
-    "projections.policies",
-    "projections.meals",
-    "projections.expenses",
-    "projections.sales",
-    "projections.classification",
-)
-
-
-def _collect() -> list[Projection]:
-    found: list[Projection] = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # not written yet
-                continue
-            raise
-        found.extend(module.PROJECTIONS)
-    return found
-
-
-ALL: list[Projection] = _collect()
+ALL: list[Projection] = [
+    *customers.PROJECTIONS,
+    *visits.PROJECTIONS,
+    *policies.PROJECTIONS,
+    *meals.PROJECTIONS,
+    *expenses.PROJECTIONS,
+    *sales.PROJECTIONS,
+    *classification.PROJECTIONS,
+]
 
 
 def by_name(name: str) -> Projection:

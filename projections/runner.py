@@ -18,10 +18,10 @@ from typing import Any
 
 import asyncpg
 
-from events import metrics
-from events.db import connect
-from events.notifications import Notifier
-from events.store import EVENT_COLUMNS, row_to_event
+from events.shared import metrics
+from events.store.db import connect
+from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.notifications import Notifier
 from projections.base import Projection
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -18,43 +17,34 @@ from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema import graphiql, logs
+from schema.audit import api as audit_api
+from schema.audit.log import LogQueries, LogSubscriptions
 from schema.auth import AuthError, actor_from_header, actor_from_token
 from schema.context import KehuContext, Services
+from schema.customers import api as customers_api
 from schema.limits import extensions
-from schema.log_api import LogQueries, LogSubscriptions
+from schema.meals import api as meals_api
 from schema.metrics_http import MeasureOperations
+from schema.policy import api as policy_api
+from schema.reports import api as reports_api
+from schema.sales import api as sales_api
 from schema.settings import Settings
+from schema.visits import api as visits_api
+from schema.webhooks import api as webhooks_api
 
-# Each domain's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
-# types) and may export ERROR_TYPES; the schema is their merge, composed here in one place.
-API_MODULES = (
-    "schema.customers_api",
-    "schema.visits_api",
-    "schema.policy_api",
-    "schema.meals_api",
-    "schema.sales_api",
-    "schema.analytics_api",
-    "schema.audit_api",
-    "schema.webhooks_api",
+# Each context's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
+# types); the schema is their merge, composed here in one place.
+API_MODULES: tuple[Any, ...] = (
+    customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
+    webhooks_api,
 )
 
 
 def _parts(attribute: str, base: list[type]) -> list[type]:
     parts = list(base)
-    for name in API_MODULES:
-        module = _load(name)
-        if module is not None:
-            parts.extend(getattr(module, attribute, []))
+    for module in API_MODULES:
+        parts.extend(getattr(module, attribute, []))
     return parts
-
-
-def _load(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:  # not written yet; any other missing import is a real error
-            return None
-        raise
 
 
 def _has_nul(value: Any) -> bool:

@@ -6,7 +6,7 @@ import time
 
 import jwt
 
-from events.actors import Actor, Role
+from events.shared.actors import Actor, Role
 from schema.settings import Settings
 
 SYMMETRIC = {"HS256", "HS384", "HS512"}

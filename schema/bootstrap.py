@@ -1,34 +1,14 @@
-"""What the server does once on start, after migrations (e.g. install the seed rule book)."""
+"""What the server does once on start, after migrations: install the seed rule book, and the
+demo world when asked for. Each step is idempotent and safe when several processes start."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
-
+from events.demo.seed import seed_if_empty
 from schema.context import Services
-
-# Modules that export `async def on_start(services)`; each must be idempotent and safe when
-# several server processes start together.
-MODULES = ("schema.policy_api", "schema.webhooks_api", "schema.demo")
-
-StartHook = Callable[[Services], Awaitable[None]]
-
-
-def _hooks() -> list[StartHook]:
-    hooks: list[StartHook] = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        hook = getattr(module, "on_start", None)
-        if hook is not None:
-            hooks.append(hook)
-    return hooks
+from schema.policy.api import install_seed_rule_book
 
 
 async def on_start(services: Services) -> None:
-    for hook in _hooks():
-        await hook(services)
+    await install_seed_rule_book(services)
+    if services.settings.demo:
+        await seed_if_empty(services.pool, services.store, services.settings.timezone)

@@ -3,15 +3,13 @@ limits. One place, so dashboards see the same shapes everywhere."""
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from events.money import format_fen, parse_yuan
-from events.store import AppendResult
-from schema.context import BadInput
+from events.shared.money import format_fen, parse_yuan
+from events.store.event_store import AppendResult
+from projections.paging import encode_cursor
 
 T = TypeVar("T")
 
@@ -55,22 +53,6 @@ class Connection(Generic[T]):
     @strawberry.field
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
-
-
-def encode_cursor(*values: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
-
-
-def decode_cursor(cursor: str | None, field: str = "after") -> list[Any] | None:
-    if cursor is None:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        raise BadInput("not a cursor returned by this API", field=field) from None
-    if not isinstance(values, list):
-        raise BadInput("not a cursor returned by this API", field=field)
-    return values
 
 
 def connection(rows: list[Any], limit: int, total: int, *, node: Any, key: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,10 +11,10 @@ import asyncpg
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from events.actors import Actor
-from events.context import Context
-from events.notifications import Notifier
-from events.store import EventStore
+from events.shared.actors import Actor
+from events.shared.context import Context
+from events.store.event_store import EventStore
+from events.store.notifications import Notifier
 from projections.runner import wait_for_position
 from schema.auth import AuthError
 from schema.logs import REQUEST_ID
@@ -30,8 +29,6 @@ class Services:
     store: EventStore
     notifier: Notifier
     projection_names: list[str] = field(default_factory=list)
-    # Workers start hooks leave running (webhook delivery); cancelled when the services close.
-    background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class ApiError(GraphQLError):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 
-from events.actors import Actor
-from events.errors import ValidationFailed
+from events.shared.actors import Actor
+from events.shared.errors import ValidationFailed
 
 MAX_KEY = 200
 MAX_REF = 100  # ids of existing things (customers, visits, users)

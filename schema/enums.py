@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
-from events import customer_values as cv
+from events.customers import values as cv
 
 # Aliases of the domain classes (so type checkers see classes), each wrapped once below.
 CustomerTier = cv.Tier

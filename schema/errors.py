@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar, Union
 
 import strawberry
 
-from events import errors
+from events.shared import errors
 
 
 @strawberry.interface(description="A refusal: nothing was written.")

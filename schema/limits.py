@@ -26,6 +26,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from projections.errors import QueryRefused
 from schema.settings import Settings
 
 log = logging.getLogger("kehu.api")
@@ -54,6 +55,14 @@ class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         context = self.execution_context.context
         request_id = getattr(context, "request_id", "-")
+        if isinstance(error.original_error, QueryRefused):
+            refused = error.original_error
+            extensions = {"code": "BAD_USER_INPUT", "field": refused.field}
+            if refused.rule:
+                extensions["rule"] = refused.rule
+            return GraphQLError(refused.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                extensions=extensions)
         if isinstance(error.original_error, UNAVAILABLE_ERRORS):
             log.warning("request %s: database unavailable: %s", request_id, error.message)
             return GraphQLError(

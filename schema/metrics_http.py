@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from events import metrics
+from events.shared import metrics
 from schema.context import Services
 from schema.logs import REQUEST_ID, request_id_from
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from events.webhooks.delivery import DeliveryConfig
+
 
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -47,6 +49,9 @@ class Settings:
     poll_interval_s: float = 1.0
     run_projections: bool = True
     db_role: str = "kehu_app"
+    # `kehu serve --demo`: fill an empty database with the demo world on start.
+    demo: bool = False
+    webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     @classmethod
     def from_env(cls, *, create_secret: bool = True) -> Settings:
@@ -76,6 +81,13 @@ class Settings:
             poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
             db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
+            demo=_bool("KEHU_DEMO", False),
+            webhook_delivery=DeliveryConfig(
+                retry_base_s=_float("KEHU_WEBHOOK_RETRY_BASE", 0.5),
+                retry_max_s=_float("KEHU_WEBHOOK_RETRY_MAX", 30.0),
+                timeout_s=_float("KEHU_WEBHOOK_TIMEOUT", 10.0),
+                standby_interval_s=_float("KEHU_WEBHOOK_STANDBY_INTERVAL", 1.0),
+            ),
         )
 
 

@@ -11,8 +11,8 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from events.embedded import DataDirError
-from events.errors import DomainError
+from events.shared.errors import DomainError
+from events.store.embedded import DataDirError
 
 
 class StartupError(Exception):

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from events.db import create_pool
-from events.embedded import start_embedded
-from events.migrations.run import upgrade
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.embedded import start_embedded
+from events.store.event_store import EventStore
+from events.store.migrations.run import upgrade
 from tests.live import LiveServer, run_server
 
 

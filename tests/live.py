@@ -18,7 +18,7 @@ import httpx
 import websockets
 from websockets.typing import Subprotocol
 
-from events.actors import Role
+from events.shared.actors import Role
 from schema.auth import mint_token
 from schema.settings import Settings
 

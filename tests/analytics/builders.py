@@ -7,18 +7,18 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.customer_handlers import handle_customer
-from events.customer_values import Classification, Gender, Region, Spending, Tier
-from events.db import connect
-from events.sales_events import DefineProduct, RecordSale
-from events.sales_handlers import define_product, record_sale
-from events.store import EventStore
-from projections import classification as classification_projection
-from projections import sales as sales_projection
+from events.customers.commands import RegisterCustomer
+from events.customers.handlers import handle_customer
+from events.customers.values import Classification, Gender, Region, Spending, Tier
+from events.sales.commands import DefineProduct, RecordSale
+from events.sales.handlers import define_product, record_sale
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.store.db import connect
+from events.store.event_store import EventStore
+from projections.classification import projection as classification_projection
 from projections.runner import rebuild
+from projections.sales import projection as sales_projection
 from tests.random_refs import random_id
 
 MANAGER = Actor("mgr-1", "经理", Role.MANAGER)

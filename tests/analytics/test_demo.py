@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from events.db import create_pool
-from events.notifications import Notifier
-from events.store import EventStore
+from events.demo.plan import plan
+from events.demo.seed import seed_demo
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.store.notifications import Notifier
+from projections.sales.analysis import T2Filter, sales_table
 from schema.bootstrap import on_start
 from schema.context import Services
-from schema.demo import seed_demo
-from schema.demo_plan import plan
-from schema.sales_analysis import T2Filter, sales_table
 from schema.settings import Settings
 from tests.analytics.builders import catch_up
 
@@ -42,7 +42,7 @@ async def test_T2_demo_seed_goes_through_the_rules_and_the_table_sums_its_sales(
     services: Services, fresh_dsn: str
 ) -> None:
     await on_start(services)  # installs the seed rule book (and skips the demo hook)
-    summary = await seed_demo(services, customers=20, years=2)
+    summary = await seed_demo(services.store, services.settings.timezone, customers=20, years=2)
     assert summary["refused"] == 0 and summary["policy_exceptions"] > 0
     pool = services.pool
     exceptions = await pool.fetchval(

@@ -10,8 +10,8 @@ from decimal import Decimal
 import httpx
 import openpyxl
 
-from events.actors import Role
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.analytics import builders as b
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
-from schema.report_figures import avg_fen, share, shares, wan_yuan
+from projections.figures import avg_fen, share, shares, wan_yuan
 
 
 def test_T2_wan_yuan_is_exact_fen_rounded_half_up_to_one_yuan() -> None:

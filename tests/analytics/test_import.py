@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from events.errors import InvalidState
-from events.sales import ImportRejected, sale_stream
-from events.sales_handlers import existing_streams, import_sales
-from events.sales_rows import parse_rows, read_csv
-from events.store import EventStore
+from events.sales.handlers import existing_streams, import_sales
+from events.sales.model import ImportRejected, sale_stream
+from events.sales.rows import parse_rows, read_csv
+from events.shared.errors import InvalidState
+from events.store.event_store import EventStore
 from tests.analytics import builders as b
 from tests.random_refs import random_id
 
@@ -65,8 +65,8 @@ async def test_T2_import_of_twenty_thousand_rows_is_one_append(store: EventStore
 
 
 async def test_T2_auditors_never_import(store: EventStore) -> None:
-    from events.actors import Actor, Role
-    from events.errors import Forbidden
+    from events.shared.actors import Actor, Role
+    from events.shared.errors import Forbidden
 
     auditor = Actor("aud", "审计", Role.AUDITOR)
     parsed = parse_rows([{"sale_id": "x", "customer_id": "y", "product_code": "A",

@@ -13,20 +13,20 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from events.customer_events import ChangeCustomerTier
-from events.customer_handlers import handle_customer, load_customer
-from events.customer_values import Tier
-from events.db import create_pool
-from events.errors import Forbidden
-from events.sales_events import RecordSale, SignOffSalesTable
-from events.sales_handlers import record_sale, sign_off_sales_table
-from events.store import EventStore
-from projections.classification import CRITERIA
-from schema.classification_query import T1Filter, classification
-from schema.exports import sales_grid, to_xlsx
-from schema.report_figures import wan_yuan
-from schema.sales_aggregate import AggregateFilter, aggregate
-from schema.sales_analysis import T2Filter, sales_table
+from events.customers.commands import ChangeCustomerTier
+from events.customers.handlers import handle_customer, load_customer
+from events.customers.values import Tier
+from events.sales.commands import RecordSale, SignOffSalesTable
+from events.sales.handlers import record_sale, sign_off_sales_table
+from events.shared.errors import Forbidden
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from projections.classification.projection import CRITERIA
+from projections.classification.queries import T1Filter, classification
+from projections.figures import wan_yuan
+from projections.sales.aggregate import AggregateFilter, aggregate
+from projections.sales.analysis import T2Filter, sales_table
+from schema.reports.exports import sales_grid, to_xlsx
 from tests.analytics import builders as b
 from tests.random_refs import random_id
 

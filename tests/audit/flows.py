@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from events import customers, meals, visits
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import ChangeCustomerTier, RegisterCustomer
-from events.customer_values import Tier
+from events.customers import model as customers
+from events.customers.commands import ChangeCustomerTier, RegisterCustomer
+from events.customers.values import Tier
 from events.handling import execute
-from events.meal_commands import (
+from events.meals import model as meals
+from events.meals.commands import (
     ApproveMeal,
     MealCommand,
     MealRequestForm,
@@ -21,11 +20,14 @@ from events.meal_commands import (
     SettleMeal,
     SignMealCost,
 )
-from events.meal_types import CustomerTier, Host, MealType
-from events.policy_figures import SEED_FIGURES
-from events.store import AppendResult, EventStore
-from events.visit_events import PlanVisit
-from events.visit_values import VisitPurpose
+from events.policy.figures import SEED_FIGURES
+from events.policy.values import CustomerTier, Host, MealType
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.store.event_store import AppendResult, EventStore
+from events.visits import model as visits
+from events.visits.commands import PlanVisit
+from events.visits.values import VisitPurpose
 from tests.random_refs import random_id
 
 POLICY_VERSION = 1

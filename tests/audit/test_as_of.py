@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from events import customers, meals, visits
-from events.actors import Role
-from events.store import EventStore
+from events.customers import model as customers
+from events.meals import model as meals
+from events.shared.actors import Role
+from events.store.event_store import EventStore
+from events.visits import model as visits
 from tests.audit import flows
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id

@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from events.actors import Role
-from events.db import create_pool
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from tests.audit import flows
 from tests.audit.receiver import run_receiver
 from tests.audit.test_webhooks import SETTLEMENTS, register, wait_for

@@ -12,10 +12,10 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from events.actors import Actor, Role
-from events.envelope import Metadata
-from events.store import AppendResult, EventStore, StreamAppend
-from schema.audit_api import SETTLEMENT_TYPES
+from events.shared.actors import Actor, Role
+from events.store.envelope import Metadata
+from events.store.event_store import AppendResult, EventStore, StreamAppend
+from schema.audit.api import SETTLEMENT_TYPES
 from tests.audit import flows
 from tests.live import LiveServer, Subscriber, connect_ws, gql, token
 from tests.random_refs import random_id

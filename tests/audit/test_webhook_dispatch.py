@@ -7,10 +7,10 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from events.db import create_pool
-from events.notifications import Notifier
-from events.store import EventStore
-from projections.webhooks import DeliveryConfig, Dispatcher
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.store.notifications import Notifier
+from events.webhooks.delivery import DeliveryConfig, Dispatcher
 from tests.audit import flows
 from tests.audit.receiver import run_receiver
 from tests.audit.test_webhooks import wait_for

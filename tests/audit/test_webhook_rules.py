@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.actors import Actor, Role
-from events.context import Context
-from events.errors import Forbidden, InvalidState, ValidationFailed
-from events.meal_events import MealSettled
-from events.webhooks import (
+from events.meals.events import MealSettled
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, ValidationFailed
+from events.webhooks.model import (
     DeactivateWebhook,
     RegisterWebhook,
     WebhookDeactivated,

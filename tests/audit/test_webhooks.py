@@ -10,9 +10,9 @@ import json
 import time
 from typing import Any
 
-from events.actors import Role
-from events.store import EventStore
-from projections.webhooks import DeliveryConfig, sign
+from events.shared.actors import Role
+from events.store.event_store import EventStore
+from events.webhooks.delivery import DeliveryConfig, sign
 from tests.audit import flows
 from tests.audit.receiver import Receiver, run_receiver
 from tests.live import LiveServer, gql, token

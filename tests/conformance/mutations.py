@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
 

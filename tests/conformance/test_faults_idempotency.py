@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.conformance.mutations import choose
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id

@@ -17,11 +17,11 @@ from websockets.exceptions import ConnectionClosed
 
 from conformance import pg
 from conformance.probe import append_probes
-from events.actors import Role
-from events.db import create_pool
-from events.embedded import start_embedded
-from events.migrations.run import upgrade
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.db import create_pool
+from events.store.embedded import start_embedded
+from events.store.event_store import EventStore
+from events.store.migrations.run import upgrade
 from tests.live import LiveServer, Subscriber, connect_ws, gql, run_server, token
 
 QUERY = "{ events(first: 1) { position } }"

@@ -19,7 +19,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import LiveServer, gql, run_server, token
 
 SEED = 20261126

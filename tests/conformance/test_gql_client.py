@@ -11,8 +11,8 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
 from conformance.probe import append_probes
-from events.actors import Role
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.conformance.mutations import choose
 from tests.live import LiveServer, token
 from tests.random_refs import random_id

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import LiveServer, connect_ws, token
 
 LIVE = "subscription { events(after: 2147483647) { position } }"  # nothing yet: stays open

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.actors import Role
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 
 STAFF = token("e2e-staff", Role.STAFF)

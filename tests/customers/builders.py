@@ -8,11 +8,11 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.visit_events import LogVisit, PlanVisit
-from events.visit_values import Receiver, VisitPurpose
+from events.customers.commands import RegisterCustomer
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.visits.commands import LogVisit, PlanVisit
+from events.visits.values import Receiver, VisitPurpose
 
 STAFF = Actor("it-staff", "Li Na", Role.STAFF)
 OTHER_STAFF = Actor("it-staff-2", "Zhou Min", Role.STAFF)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from events import customers, visits
-from events.store import EventStore
-from schema.common import encode_cursor
+from events.customers import model as customers
+from events.store.event_store import EventStore
+from events.visits import model as visits
+from projections.paging import encode_cursor
 from tests.customers.api import (
     AUDITOR,
     VISITS,

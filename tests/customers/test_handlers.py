@@ -7,25 +7,27 @@ from datetime import timedelta
 
 import pytest
 
-from events import customers, policy, visits
-from events.actors import SYSTEM
-from events.context import Context
-from events.customer_events import PromoteProspect
-from events.customer_handlers import customer_exists, handle_customer, load_customer
-from events.customer_values import Contact, CreditDirection, CustomerStatus
-from events.db import create_pool
-from events.errors import Forbidden, InvalidState, NotFound
+from events.customers import model as customers
+from events.customers.commands import PromoteProspect
+from events.customers.handlers import customer_exists, handle_customer, load_customer
+from events.customers.values import Contact, CreditDirection, CustomerStatus
 from events.handling import execute, load
-from events.store import EventStore
-from events.visit_events import (
+from events.policy import model as policy
+from events.shared.actors import SYSTEM
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, NotFound
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.visits import model as visits
+from events.visits.commands import (
     CommitmentFulfilled,
     FileVisitReport,
     FulfillCommitment,
     LogFollowUp,
     RecordCommitment,
 )
-from events.visit_handlers import follow_up_policy, handle_visit, log_visit
-from events.visit_values import Finding, FindingKind
+from events.visits.handlers import follow_up_policy, handle_visit, log_visit
+from events.visits.values import Finding, FindingKind
 from tests.customers.builders import (
     AUDITOR,
     GM_ACTOR,

@@ -6,9 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import (
+from events.customers.commands import (
     ChangeCustomerStatus,
     ChangeCustomerTier,
     CreditChangeRecorded,
@@ -22,7 +20,8 @@ from events.customer_events import (
     RegisterCustomer,
     UpdateCustomer,
 )
-from events.customer_values import (
+from events.customers.model import STREAM_TYPE, CustomerState, decide, evolve, stream_id
+from events.customers.values import (
     AgeBand,
     Area,
     BuyingChannel,
@@ -35,9 +34,10 @@ from events.customer_values import (
     Tier,
     WageBand,
 )
-from events.customers import STREAM_TYPE, CustomerState, decide, evolve, stream_id
-from events.envelope import Event, decode, encode
-from events.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.store.envelope import Event, decode, encode
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 TODAY = date(2025, 3, 10)

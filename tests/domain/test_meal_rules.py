@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from events.errors import DomainError
-from events.meal_rules import (
+from events.meals.rules import (
     CustomerTier,
     Finding,
     Host,
@@ -16,7 +15,8 @@ from events.meal_rules import (
     Severity,
     evaluate,
 )
-from events.policy_figures import SEED_FIGURES, cap_for
+from events.policy.figures import SEED_FIGURES, cap_for
+from events.shared.errors import DomainError
 
 IMP, GEN = CustomerTier.IMPORTANT, CustomerTier.GENERAL
 

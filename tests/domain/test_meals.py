@@ -7,11 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from events.actors import Actor, Role
-from events.context import Context
-from events.envelope import Event, decode, encode
-from events.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from events.meal_commands import (
+from events.meals.commands import (
     ApproveMeal,
     ApproveMealVerbally,
     CompleteMealPaperwork,
@@ -25,7 +21,7 @@ from events.meal_commands import (
     SettleMeal,
     SignMealCost,
 )
-from events.meal_events import (
+from events.meals.events import (
     MEAL_EVENTS,
     MealApproved,
     MealApprovedVerbally,
@@ -38,10 +34,14 @@ from events.meal_events import (
     MealSettled,
     MealVouchersIssued,
 )
-from events.meal_rules import Finding, PolicyBlocked, Severity
-from events.meal_types import CustomerTier, Host, MealType
-from events.meals import MealState, MealStatus, decide, evolve, stream_id
-from events.policy_figures import SEED_FIGURES
+from events.meals.model import MealState, MealStatus, decide, evolve, stream_id
+from events.meals.rules import Finding, PolicyBlocked, Severity
+from events.policy.figures import SEED_FIGURES
+from events.policy.values import CustomerTier, Host, MealType
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.store.envelope import Event, decode, encode
 
 IMP, GEN = CustomerTier.IMPORTANT, CustomerTier.GENERAL
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai

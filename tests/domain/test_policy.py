@@ -7,12 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from events.actors import SYSTEM, Actor, Role
-from events.context import Context
-from events.envelope import Event, decode, encode
-from events.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from events.meal_types import CustomerTier, Host, MealType
-from events.policy import (
+from events.policy.figures import CapRule, add_working_days, cap_for
+from events.policy.model import (
     SEED_FIGURES,
     ApprovePolicy,
     DraftPolicy,
@@ -26,7 +22,11 @@ from events.policy import (
     policy_version,
     seed_commands,
 )
-from events.policy_figures import CapRule, add_working_days, cap_for
+from events.policy.values import CustomerTier, Host, MealType
+from events.shared.actors import SYSTEM, Actor, Role
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.store.envelope import Event, decode, encode
 
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 STAFF = Actor("u-staff", "Li", Role.STAFF)

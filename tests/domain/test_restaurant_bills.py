@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from events.actors import Actor, Role
-from events.bill_matching import (
+from events.bills.matching import (
     BillLine,
     Discrepancy,
     MatchedLine,
@@ -16,11 +15,7 @@ from events.bill_matching import (
     UnmatchedMeal,
     match_lines,
 )
-from events.context import Context
-from events.envelope import Event, decode, encode
-from events.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from events.meal_commands import SettleMeal
-from events.restaurant_bills import (
+from events.bills.model import (
     RecordRestaurantBill,
     RestaurantBillRecorded,
     RestaurantBillSettled,
@@ -31,6 +26,11 @@ from events.restaurant_bills import (
     settle_meal_commands,
     stream_id,
 )
+from events.meals.commands import SettleMeal
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.store.envelope import Event, decode, encode
 
 NOW = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
 STAFF = Actor("u-staff", "Li", Role.STAFF)

@@ -7,20 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from events import customers
-from events.actors import Actor, Role
-from events.commitments import (
-    CommitmentStatus,
-    follow_ups_due,
-    overdue_commitments,
-    overdue_follow_ups,
-)
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.customer_values import Contact, CreditDirection, CustomerStatus, Tier
-from events.envelope import Event, decode, encode
-from events.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from events.visit_events import (
+from events.customers import model as customers
+from events.customers.commands import RegisterCustomer
+from events.customers.values import Contact, CreditDirection, CustomerStatus, Tier
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.store.envelope import Event, decode, encode
+from events.visits.commands import (
     CommitmentFulfilled,
     CommitmentRecorded,
     FileVisitReport,
@@ -37,7 +31,14 @@ from events.visit_events import (
     credit_changes_found,
     prospects_found,
 )
-from events.visit_values import (
+from events.visits.commitments import (
+    CommitmentStatus,
+    follow_ups_due,
+    overdue_commitments,
+    overdue_follow_ups,
+)
+from events.visits.model import STREAM_TYPE, VisitState, VisitStatus, decide, evolve, stream_id
+from events.visits.values import (
     Finding,
     FindingKind,
     Gift,
@@ -48,7 +49,6 @@ from events.visit_values import (
     VisitChannel,
     VisitPurpose,
 )
-from events.visits import STREAM_TYPE, VisitState, VisitStatus, decide, evolve, stream_id
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 TODAY = date(2025, 3, 10)

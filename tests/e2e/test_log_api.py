@@ -6,9 +6,9 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from events.actors import Actor, Role
-from events.envelope import Metadata
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
 from tests.live import LiveServer, Subscriber, connect_ws, gql, token
 from tests.random_refs import random_id
 from tests.store.events_for_tests import ThingHappened

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import asyncpg
 
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.customer_handlers import handle_customer
-from events.db import create_pool
-from events.store import EventStore
+from events.customers.commands import RegisterCustomer
+from events.customers.handlers import handle_customer
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from tests.live import ROOT
 from tests.random_refs import random_id
 

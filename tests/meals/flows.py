@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from events.actors import SYSTEM, Actor, Role
-from events.context import Context
-from events.meal_commands import (
+from events.meals.commands import (
     ApproveMeal,
     ApproveMealVerbally,
     MealCommand,
@@ -16,10 +14,12 @@ from events.meal_commands import (
     RequestMeal,
     SignMealCost,
 )
-from events.meal_handlers import handle_meal
-from events.meal_types import Host, MealType
-from events.policy_handlers import install_seed
-from events.store import AppendResult, EventStore
+from events.meals.handlers import handle_meal
+from events.policy.handlers import install_seed
+from events.policy.values import Host, MealType
+from events.shared.actors import SYSTEM, Actor, Role
+from events.shared.context import Context
+from events.store.event_store import AppendResult, EventStore
 from tests.random_refs import random_id
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from events import customers
-from events.actors import Actor, Role
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.customer_values import Tier
+from events.customers import model as customers
+from events.customers.commands import RegisterCustomer
+from events.customers.values import Tier
 from events.handling import execute
-from events.store import EventStore
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from events.actors import Role
-from events.store import EventStore
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.live import LiveServer
 from tests.meals.flows import person, seeded, signed_meal
 from tests.meals.helpers import User, register_customer

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from events.actors import Role
-from events.context import COMPANY_TZ
-from events.store import EventStore
+from events.shared.actors import Role
+from events.shared.context import COMPANY_TZ
+from events.store.event_store import EventStore
 from tests.live import LiveServer
 from tests.meals.helpers import BILL_RESULT, User, form, register_customer
 from tests.random_refs import random_id

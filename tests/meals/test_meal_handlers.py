@@ -8,16 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from events.actors import Role
-from events.bill_handlers import Candidates, record_bill, settle_bill
-from events.bill_matching import BillLine
-from events.context import Context
-from events.errors import DomainError, Forbidden, InvalidState, NotFound
-from events.meal_commands import CompleteMealPaperwork, DenyReimbursement, RecordMealCost
-from events.meal_events import MealReimbursementDenied, MealSettled
-from events.restaurant_bills import RecordRestaurantBill, SettleRestaurantBill
-from events.restaurant_bills import stream_id as bill_stream
-from events.store import EventStore
+from events.bills.handlers import Candidates, record_bill, settle_bill
+from events.bills.matching import BillLine
+from events.bills.model import RecordRestaurantBill, SettleRestaurantBill
+from events.bills.model import stream_id as bill_stream
+from events.meals.commands import CompleteMealPaperwork, DenyReimbursement, RecordMealCost
+from events.meals.events import MealReimbursementDenied, MealSettled
+from events.shared.actors import Role
+from events.shared.context import Context
+from events.shared.errors import DomainError, Forbidden, InvalidState, NotFound
+from events.store.event_store import EventStore
 from tests.meals.flows import meal_form, person, run, seeded, signed_meal, verbal_meal
 from tests.meals.helpers import register_customer
 from tests.random_refs import random_id

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from events.actors import Role
-from events.customer_values import Tier
-from events.store import EventStore
+from events.customers.values import Tier
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.live import LiveServer
 from tests.meals.helpers import User, form, register_customer, soon
 

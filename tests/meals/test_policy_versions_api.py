@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from events.actors import SYSTEM, Role
-from events.context import COMPANY_TZ, Context
-from events.customer_values import Tier
-from events.db import create_pool
-from events.money import format_fen
-from events.policy import PolicyApproved, PolicyDrafted
-from events.policy_figures import SEED_FIGURES
-from events.policy_handlers import install_seed
-from events.store import EventStore
+from events.customers.values import Tier
+from events.policy.figures import SEED_FIGURES
+from events.policy.handlers import install_seed
+from events.policy.model import PolicyApproved, PolicyDrafted
+from events.shared.actors import SYSTEM, Role
+from events.shared.context import COMPANY_TZ, Context
+from events.shared.money import format_fen
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from tests.live import LiveServer, run_server
 from tests.meals.helpers import POLICY_RESULT, User, form, register_customer
 

@@ -4,6 +4,7 @@ and the restored log has every event."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -12,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from events.db import create_pool
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.event_store import EventStore
 from tests.audit import flows
 from tests.live import ROOT
 from tests.operability.processes import environment
@@ -38,18 +39,21 @@ async def test_backup_restore_and_verify(fresh_dsn: str, server_dsn: str, tmp_pa
     finally:
         await pool.close()
     dump = tmp_path / "kehu.dump"
-    subprocess.run([_tool("pg_dump"), "--format=custom", f"--file={dump}", fresh_dsn],
-                   check=True, timeout=120)
+    await asyncio.to_thread(subprocess.run, [_tool("pg_dump"), "--format=custom",
+                                             f"--file={dump}", fresh_dsn], check=True,
+                            timeout=120)
     name = f"kehu_restored_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(server_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         restored = _database(server_dsn, name)
-        subprocess.run([_tool("pg_restore"), "--no-owner", f"--dbname={restored}", str(dump)],
-                       check=True, timeout=120)
-        verified = subprocess.run(
-            [sys.executable, str(ROOT / "server.py"), "verify"], capture_output=True,
-            text=True, timeout=180, env=environment(tmp_path / "data", DATABASE_URL=restored))
+        await asyncio.to_thread(subprocess.run, [_tool("pg_restore"), "--no-owner",
+                                                 f"--dbname={restored}", str(dump)],
+                                check=True, timeout=120)
+        verified = await asyncio.to_thread(
+            subprocess.run, [sys.executable, str(ROOT / "server.py"), "verify"],
+            capture_output=True, text=True, timeout=180,
+            env=environment(tmp_path / "data", DATABASE_URL=restored))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from events.actors import Role
-from events.customer_events import RegisterCustomer
-from events.customer_handlers import handle_customer
-from events.customer_values import Classification, Region, Tier
-from events.sales_events import RecordSale
-from events.sales_handlers import record_sale
-from events.store import EventStore
+from events.customers.commands import RegisterCustomer
+from events.customers.handlers import handle_customer
+from events.customers.values import Classification, Region, Tier
+from events.sales.commands import RecordSale
+from events.sales.handlers import record_sale
+from events.shared.actors import Role
+from events.store.event_store import EventStore
 from tests.analytics import builders as b
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id

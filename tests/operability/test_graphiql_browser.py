@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import LiveServer, token
 from tests.operability.browser import chromium, find_chromium
 

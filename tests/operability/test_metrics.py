@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.audit.receiver import run_receiver
 from tests.audit.test_webhooks import register
 from tests.customers.api import mutate

@@ -7,11 +7,11 @@ import asyncio
 import asyncpg
 import pytest
 
-from events.actors import Actor, Role
-from events.db import connect
-from events.envelope import Metadata, StoredEvent
-from events.notifications import Notifier
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.db import connect
+from events.store.envelope import Metadata, StoredEvent
+from events.store.event_store import EventStore, StreamAppend
+from events.store.notifications import Notifier
 from projections.base import Projection
 from projections.runner import apply_batch, lock_key, rebuild, run_forever
 from tests.random_refs import random_id

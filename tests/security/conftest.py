@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from events.db import create_pool
-from events.migrations.run import upgrade
-from events.store import EventStore
+from events.store.db import create_pool
+from events.store.event_store import EventStore
+from events.store.migrations.run import upgrade
 from tests.conftest import _with_database
 from tests.live import run_server
 from tests.security.matrix_cases import Env

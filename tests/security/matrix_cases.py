@@ -20,24 +20,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from events import customers, meals, policy, restaurant_bills, visits
-from events.actors import Actor, Role
-from events.bill_matching import BillLine
-from events.context import Context
-from events.customer_events import RegisterCustomer
-from events.customer_handlers import handle_customer
-from events.customer_values import CustomerStatus, Tier
+from events.bills import model as restaurant_bills
+from events.bills.matching import BillLine
+from events.bills.model import RecordRestaurantBill
+from events.customers import model as customers
+from events.customers.commands import RegisterCustomer
+from events.customers.handlers import handle_customer
+from events.customers.values import CustomerStatus, Tier
 from events.handling import execute, load
-from events.meal_commands import ApproveMeal, ApproveMealVerbally, RecordMealCost, RequestMeal
-from events.meal_handlers import handle_meal
-from events.meal_types import Host, MealType
-from events.restaurant_bills import RecordRestaurantBill
-from events.sales import import_stream, sale_stream
-from events.sales_events import DefineProduct
-from events.sales_handlers import define_product
-from events.store import EventStore
-from events.visit_events import FulfillCommitment, RecordCommitment
-from events.visit_handlers import handle_visit, log_visit
+from events.meals import model as meals
+from events.meals.commands import ApproveMeal, ApproveMealVerbally, RecordMealCost, RequestMeal
+from events.meals.handlers import handle_meal
+from events.policy import model as policy
+from events.policy.values import Host, MealType
+from events.sales.commands import DefineProduct
+from events.sales.handlers import define_product
+from events.sales.model import import_stream, sale_stream
+from events.shared.actors import Actor, Role
+from events.shared.context import Context
+from events.store.event_store import EventStore
+from events.visits import model as visits
+from events.visits.commands import FulfillCommitment, RecordCommitment
+from events.visits.handlers import handle_visit, log_visit
 from tests.customers.builders import log, plan
 from tests.live import LiveServer, gql, token
 from tests.meals.flows import meal_form

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from events.actors import Role
+from events.shared.actors import Role
 from schema.auth import AuthError, actor_from_header, actor_from_token, mint_token
 from schema.settings import Settings
 from tests.live import TEST_SECRET, LiveServer, gql, token

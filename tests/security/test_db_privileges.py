@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from events.actors import Actor, Role
-from events.db import connect, create_pool, usable_role, with_role
-from events.envelope import Metadata
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.db import connect, create_pool, usable_role, with_role
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
 from tests.random_refs import random_id
 from tests.store.events_for_tests import ThingHappened
 

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from events.actors import Role
+from events.shared.actors import Role
 from tests.live import LiveServer, gql, token
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from events.actors import Actor, Role
-from events.store import EventStore
+from events.shared.actors import Actor, Role
+from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.security.matrix_cases import POLICY, SERIAL, SETUPS, Case, Env, person
 

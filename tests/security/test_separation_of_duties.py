@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from events.actors import Actor, Role
-from events.errors import Forbidden
-from events.meal_commands import RecordMealCost, SignMealCost
-from events.meal_handlers import handle_meal
-from events.store import EventStore
+from events.meals.commands import RecordMealCost, SignMealCost
+from events.meals.handlers import handle_meal
+from events.shared.actors import Actor, Role
+from events.shared.errors import Forbidden
+from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
 from tests.security import matrix_cases as mc

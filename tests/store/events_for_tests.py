@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from events.envelope import Event
+from events.store.envelope import Event
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import random
 
 import asyncpg
 
-from events.actors import Actor, Role
-from events.envelope import Metadata
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
 from tests.random_refs import random_id
 from tests.store.events_for_tests import ThingHappened
 

@@ -7,11 +7,11 @@ import asyncio
 import asyncpg
 import pytest
 
-from events.actors import Actor, Role
-from events.envelope import Metadata
-from events.errors import ConcurrencyConflict, IdempotencyKeyReused
-from events.store import EventStore, StreamAppend
-from events.verify import verify_chain
+from events.shared.actors import Actor, Role
+from events.shared.errors import ConcurrencyConflict, IdempotencyKeyReused
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
+from events.store.verify import verify_chain
 from tests.random_refs import random_id
 from tests.store.events_for_tests import ThingHappened
 

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from events.actors import Actor, Role
-from events.db import create_pool
-from events.envelope import Metadata
-from events.store import EventStore, StreamAppend
-from events.verify import verify_chain
+from events.shared.actors import Actor, Role
+from events.store.db import create_pool
+from events.store.envelope import Metadata
+from events.store.event_store import EventStore, StreamAppend
+from events.store.verify import verify_chain
 from tests.store.events_for_tests import ThingHappened
 
 

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from events.actors import Actor, Role
-from events.envelope import Event, Metadata, decode, upcaster
-from events.store import EventStore, StreamAppend
+from events.shared.actors import Actor, Role
+from events.store.envelope import Event, Metadata, decode, upcaster
+from events.store.event_store import EventStore, StreamAppend
 from tests.random_refs import random_id
 
 

@@ -1,0 +1,156 @@
+"""The visit list (V1-V10) and the commitments with their follow-ups (V11, V12).
+
+`visits` holds one row per visit with the columns the list filters on (customer, owner, date,
+status, purposes, unplanned) and the plan and log as JSON for the detail view. `commitments`
+holds one row per commitment; a follow-up is the same row once the commitment is fulfilled, so
+"follow-ups due" is a query, not a second copy. Overdue is decided at read time against the
+company time zone's today, never stored, because it changes with the calendar, not the log.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from events.store.codec import to_data
+from events.store.envelope import StoredEvent
+from events.visits.commands import (
+    CommitmentFulfilled,
+    CommitmentRecorded,
+    FollowUpLogged,
+    VisitLogged,
+    VisitPlanned,
+    VisitReportFiled,
+)
+from events.visits.model import VisitStatus
+from projections.base import Projection
+
+DDL = (
+    """CREATE TABLE visits (
+        visit_id text PRIMARY KEY,
+        seq bigint NOT NULL,             -- position of the first event: the list's order
+        customer_id text NOT NULL,
+        owner_id text NOT NULL,
+        status text NOT NULL,
+        unplanned boolean NOT NULL,
+        purposes text[] NOT NULL,
+        planned_date date,
+        actual_date date,
+        visit_date date NOT NULL,        -- actual date once logged, else the planned date
+        training_meets_standard boolean, -- V9, for the dashboard's share
+        plan jsonb,
+        log jsonb,
+        report text,
+        record_card text,
+        report_filed_on date,
+        updated_position bigint NOT NULL
+    )""",
+    "CREATE INDEX visits_by_owner ON visits (owner_id, seq)",
+    "CREATE INDEX visits_by_customer ON visits (customer_id, seq)",
+    "CREATE INDEX visits_by_date ON visits (visit_date)",
+    "CREATE INDEX visits_by_purpose ON visits USING gin (purposes)",
+    """CREATE TABLE commitments (
+        visit_id text NOT NULL,
+        commitment_id text NOT NULL,
+        customer_id text NOT NULL,
+        visit_owner_id text NOT NULL,
+        owner_id text NOT NULL,
+        what text NOT NULL,
+        due_date date NOT NULL,
+        recorded_on date NOT NULL,
+        status text NOT NULL,
+        fulfilled_on date,
+        fulfilment_note text,
+        fulfilled_late boolean,
+        follow_up_due date,
+        followed_up_on date,
+        satisfaction int,
+        remarks text,
+        follow_up_late boolean,
+        seq bigint NOT NULL,
+        PRIMARY KEY (visit_id, commitment_id)
+    )""",
+    "CREATE INDEX commitments_open ON commitments (status, due_date)",
+    "CREATE INDEX commitments_follow_up ON commitments (status, follow_up_due)",
+    "CREATE INDEX commitments_by_customer ON commitments (customer_id)",
+)
+
+
+async def _planned(conn: asyncpg.Connection, e: VisitPlanned, at: int) -> None:
+    await conn.execute(
+        "INSERT INTO visits (visit_id, seq, customer_id, owner_id, status, unplanned, purposes,"
+        " planned_date, visit_date, plan, updated_position)"
+        " VALUES ($1, $2, $3, $4, $5, false, $6, $7, $7, $8, $2)",
+        e.visit_id, at, e.customer_id, e.planned_by, VisitStatus.PLANNED.value,
+        [p.value for p in e.purposes], e.planned_date, to_data(e),
+    )
+
+
+async def _logged(conn: asyncpg.Connection, e: VisitLogged, at: int) -> None:
+    # An unplanned visit (V2) has no row yet; a planned one keeps its seq, owner and plan.
+    await conn.execute(
+        "INSERT INTO visits (visit_id, seq, customer_id, owner_id, status, unplanned, purposes,"
+        " actual_date, visit_date, training_meets_standard, log, updated_position)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $2)"
+        " ON CONFLICT (visit_id) DO UPDATE SET status = $5, purposes = $7, actual_date = $8,"
+        " visit_date = $8, training_meets_standard = $9, log = $10, updated_position = $2",
+        e.visit_id, at, e.customer_id, e.logged_by, VisitStatus.LOGGED.value, e.unplanned,
+        [p.value for p in e.purposes], e.actual_date, e.training_meets_standard, to_data(e),
+    )
+
+
+async def _reported(conn: asyncpg.Connection, e: VisitReportFiled, at: int) -> None:
+    await conn.execute(
+        "UPDATE visits SET status = $2, report = $3, record_card = $4, report_filed_on = $5,"
+        " updated_position = $6 WHERE visit_id = $1",
+        e.visit_id, VisitStatus.COMPLETED.value, e.report, e.record_card, e.filed_on, at,
+    )
+
+
+async def _committed(conn: asyncpg.Connection, e: CommitmentRecorded, at: int) -> None:
+    await conn.execute(
+        "INSERT INTO commitments (visit_id, commitment_id, customer_id, visit_owner_id,"
+        " owner_id, what, due_date, recorded_on, status, seq)"
+        " SELECT $1, $2, $3, v.owner_id, $4, $5, $6, $7, 'open', $8"
+        " FROM visits v WHERE v.visit_id = $1",
+        e.visit_id, e.commitment_id, e.customer_id, e.owner_id, e.what, e.due_date,
+        e.recorded_on, at,
+    )
+
+
+async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
+    e = stored.event
+    at = stored.position
+    if isinstance(e, VisitPlanned):
+        await _planned(conn, e, at)
+    elif isinstance(e, VisitLogged):
+        await _logged(conn, e, at)
+    elif isinstance(e, VisitReportFiled):
+        await _reported(conn, e, at)
+    elif isinstance(e, CommitmentRecorded):
+        await _committed(conn, e, at)
+    elif isinstance(e, CommitmentFulfilled):
+        await conn.execute(
+            "UPDATE commitments SET status = 'fulfilled', fulfilled_on = $3,"
+            " fulfilment_note = $4, fulfilled_late = $5, follow_up_due = $6"
+            " WHERE visit_id = $1 AND commitment_id = $2",
+            e.visit_id, e.commitment_id, e.fulfilled_on, e.note, e.late, e.follow_up_due,
+        )
+    elif isinstance(e, FollowUpLogged):
+        await conn.execute(
+            "UPDATE commitments SET status = 'followed_up', followed_up_on = $3,"
+            " satisfaction = $4, remarks = $5, follow_up_late = $6"
+            " WHERE visit_id = $1 AND commitment_id = $2",
+            e.visit_id, e.commitment_id, e.followed_up_on, e.satisfaction, e.remarks, e.late,
+        )
+
+
+EVENT_TYPES = frozenset(
+    cls.type_name()
+    for cls in (VisitPlanned, VisitLogged, VisitReportFiled, CommitmentRecorded,
+                CommitmentFulfilled, FollowUpLogged)
+)
+
+PROJECTIONS = [
+    Projection(name="visits", version=1, tables=("visits", "commitments"), ddl=DDL,
+               handle=handle, event_types=EVENT_TYPES),
+]

@@ -1,0 +1,150 @@
+"""For auditors: a stream's history, aggregates replayed as of a time, and settlements live.
+
+As-of queries fold the aggregate's own events recorded up to `at` with the same pure evolve()
+the write side decides with, so they show exactly what a decision-maker saw then: the state,
+the rule-book findings and the rule-book version, whatever happened (or changed) later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+from datetime import datetime
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from events.bills.model import RestaurantBillSettled
+from events.customers import model as customers
+from events.meals import model as meals
+from events.meals.events import MealSettled
+from events.store.codec import to_data
+from events.store.envelope import Event, StoredEvent
+from events.visits import model as visits
+from schema.audit.log import LOG_READERS, LoggedEvent, follow_log
+from schema.context import BadInput, ctx_of, require_reader
+
+SETTLEMENT_TYPES = [MealSettled.type_name(), RestaurantBillSettled.type_name()]
+MAX_ID = 200
+
+
+@strawberry.type(description="An aggregate rebuilt from its events recorded up to `at`.")
+class AsOfState:
+    id: strawberry.ID
+    stream_id: str
+    at: datetime
+    status: str | None
+    version: int = strawberry.field(description="The stream version at `at`.")
+    event_count: int
+    last_recorded_at: datetime
+    last_event_type: str
+    policy_version: int | None = strawberry.field(
+        description="The rule-book version of the last decision up to `at` (M15)."
+    )
+    findings: JSON | None = strawberry.field(
+        description="Rule-book findings the state carries (meals: at request and at cost)."
+    )
+    state: JSON
+
+
+def _check_id(value: str, field: str) -> None:
+    # PostgreSQL text cannot hold NUL: refuse it as bad input rather than fail in the driver.
+    if len(value) > MAX_ID or "\x00" in value:
+        raise BadInput(f"{field} is at most {MAX_ID} characters, without NUL", field=field)
+
+
+def _replay(stored: list[StoredEvent], evolve: Callable[[Any, Event], Any]) -> Any:
+    state: Any = None
+    for item in stored:
+        event = item.event
+        if event is not None:  # a type this build does not know is history, not state
+            state = evolve(state, event)
+    return state
+
+
+def _policy_version(stored: list[StoredEvent], state: Any) -> int | None:
+    for item in reversed(stored):
+        if item.metadata.policy_version is not None:
+            return item.metadata.policy_version
+    version = getattr(state, "policy_version", None)
+    return version if isinstance(version, int) else None
+
+
+def _meal_findings(state: meals.MealState) -> Any:
+    return to_data({"atRequest": state.findings, "atCost": state.cost_findings})
+
+
+async def _as_of(
+    info: Info[Any, Any], entity_id: str, at: datetime, *, stream_id: Callable[[str], str],
+    evolve: Callable[[Any, Event], Any], findings: Callable[[Any], Any] | None = None,
+) -> AsOfState | None:
+    require_reader(info, *LOG_READERS)
+    _check_id(entity_id, "id")
+    if at.tzinfo is None:
+        raise BadInput("at needs a time zone (e.g. 2024-06-03T10:00:00+08:00)", field="at")
+    sid = stream_id(entity_id)
+    stored = await ctx_of(info).store.read_stream(sid, until=at)
+    state = _replay(stored, evolve)
+    if state is None:
+        return None  # it did not exist yet at `at`
+    status = getattr(state, "status", None)
+    last = stored[-1]
+    return AsOfState(
+        id=strawberry.ID(entity_id), stream_id=sid, at=at,
+        status=None if status is None else str(status.value), version=last.version,
+        event_count=len(stored), last_recorded_at=last.recorded_at,
+        last_event_type=last.event_type, policy_version=_policy_version(stored, state),
+        findings=cast(JSON, findings(state)) if findings else None,
+        state=cast(JSON, to_data(state)),
+    )
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(description="A stream's events with who, when, why and the rule-book "
+                      "version, oldest first; `upTo` stops at a time.")
+    async def history(
+        self, info: Info[Any, Any], stream_id: strawberry.ID, up_to: datetime | None = None
+    ) -> list[LoggedEvent]:
+        require_reader(info, *LOG_READERS)
+        _check_id(str(stream_id), "streamId")
+        stored = await ctx_of(info).store.read_stream(str(stream_id), until=up_to)
+        return [LoggedEvent.from_stored(e) for e in stored]
+
+    @strawberry.field(description="A meal request as it stood at `at` (null: not yet requested).")
+    async def meal_request_as_of(
+        self, info: Info[Any, Any], id: strawberry.ID, at: datetime
+    ) -> AsOfState | None:
+        return await _as_of(info, str(id), at, stream_id=meals.stream_id, evolve=meals.evolve,
+                            findings=_meal_findings)
+
+    @strawberry.field(description="A visit as it stood at `at` (null: not yet planned/logged).")
+    async def visit_as_of(
+        self, info: Info[Any, Any], id: strawberry.ID, at: datetime
+    ) -> AsOfState | None:
+        return await _as_of(info, str(id), at, stream_id=visits.stream_id, evolve=visits.evolve)
+
+    @strawberry.field(description="A customer as it stood at `at` (null: not yet registered).")
+    async def customer_as_of(
+        self, info: Info[Any, Any], id: strawberry.ID, at: datetime
+    ) -> AsOfState | None:
+        return await _as_of(info, str(id), at, stream_id=customers.stream_id,
+                            evolve=customers.evolve)
+
+
+@strawberry.type
+class AuditSubscriptions:
+    @strawberry.subscription(description="MealSettled and RestaurantBillSettled events after a "
+                             "position, catching up then live; resume with the last position.")
+    async def settlements(
+        self, info: Info[Any, Any], after: int = 0
+    ) -> AsyncGenerator[LoggedEvent, None]:
+        require_reader(info, *LOG_READERS)
+        async for event in follow_log(info, after, SETTLEMENT_TYPES):
+            yield LoggedEvent.from_stored(event)
+
+
+QUERIES = [AuditQueries]
+MUTATIONS: list[type] = []
+SUBSCRIPTIONS = [AuditSubscriptions]

@@ -1,0 +1,164 @@
+"""GraphQL types of meal entertainment: enums over the domain's, findings, the policy-block
+error, and the meal request as the read model shows it (converted at the edge by from_row).
+
+Imported by every meal API module before any result union is built: it registers
+PolicyBlockedError, so the unions include it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from events.meals import model as meals
+from events.meals.rules import Finding, PolicyBlocked, Severity
+from events.meals.state import MealStatus
+from events.policy.values import CustomerTier, Host, MealType
+from events.store.envelope import StoredEvent
+from schema.common import yuan
+from schema.context import ctx_of
+from schema.errors import MutationError, register_error
+
+# The domain's own enums are the GraphQL enums: one vocabulary from events to the API.
+strawberry.enum(MealType, description="The standard of a meal (M3/M5).")
+strawberry.enum(Host, description="Who gives the meal, which decides the banquet cap (M5).")
+
+
+
+import schema.enums  # noqa: E402, F401  (wraps CustomerTier once for every module)
+
+strawberry.enum(MealStatus, description="Where a meal request is in its life cycle.")
+strawberry.enum(Severity, name="FindingSeverity",
+                description="block: refused unless an approved exception (M6); warn: guidance.")
+
+
+@strawberry.type(description="One finding of the rule book on a meal, naming its rule.")
+class MealFinding:
+    rule: str
+    severity: Severity
+    message: str
+    actual: str = strawberry.field(description="What was compared, e.g. per person '215.00'.")
+    limit: str = strawberry.field(description="What it was compared with, e.g. cap '200.00'.")
+
+    @classmethod
+    def of(cls, f: Finding) -> MealFinding:
+        return cls(rule=f.rule, severity=f.severity, message=f.message, actual=f.actual,
+                   limit=f.limit)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MealFinding:
+        return cls(rule=data["rule"], severity=Severity(data["severity"]),
+                   message=data["message"], actual=data["actual"], limit=data["limit"])
+
+
+@strawberry.type(description="The meal breaks the rule book and carries no exception reason "
+                 "(M6): every blocking finding, with the figures it compared.")
+class PolicyBlockedError(MutationError):
+    findings: list[MealFinding]
+
+
+def _blocked(exc: PolicyBlocked) -> PolicyBlockedError:
+    return PolicyBlockedError(message=exc.message, code=exc.code, rule=exc.rule,
+                              findings=[MealFinding.of(f) for f in exc.findings])
+
+
+register_error(PolicyBlocked, PolicyBlockedError, _blocked)
+
+
+@strawberry.type(description="One step in a meal's history, from its event stream.")
+class MealHistoryEntry:
+    position: int
+    type: str
+    at: datetime
+    actor_id: str
+    actor_role: str
+    policy_version: int | None
+
+    @classmethod
+    def of(cls, e: StoredEvent) -> MealHistoryEntry:
+        return cls(position=e.position, type=e.event_type, at=e.recorded_at,
+                   actor_id=e.metadata.actor_id, actor_role=e.metadata.actor_role,
+                   policy_version=e.metadata.policy_version)
+
+
+@strawberry.type(description="A customer meal request: its state, findings and decisions.")
+class MealRequest:
+    id: strawberry.ID
+    status: MealStatus
+    requested_by: str
+    requested_at: datetime
+    customer_id: str
+    organisation: str
+    customer_tier: CustomerTier
+    meal_type: MealType
+    host: Host
+    meal_at: datetime
+    restaurant: str
+    guests: int
+    accompanying: int
+    estimated_total: str | None
+    estimated_drinks: str | None
+    arranging_specialist: str | None
+    designated_restaurant: bool
+    manager_attends: bool = strawberry.field(
+        description="M9: the cost still goes to the customer service department.")
+    purpose: str
+    policy_version: int = strawberry.field(
+        description="The rule-book version the request was decided under (M15).")
+    findings: list[MealFinding]
+    policy_exception: bool
+    exception_reason: str | None
+    exception_approved: bool
+    verbal: bool
+    urgency_reason: str | None
+    paperwork_due: date | None
+    approved_by: str | None
+    decision_note: str | None
+    vouchers_issued: int
+    total: str | None
+    drinks: str | None
+    cost_findings: list[MealFinding]
+    cost_policy_version: int | None
+    signed_by: str | None
+    annotation: str | None
+    bill_id: str | None
+    settled_month: str | None
+    denial_reason: str | None
+    updated_at: datetime
+
+    @strawberry.field(description="Every event of this meal in order, with who, when and the "
+                      "rule-book version: what an auditor replays.")
+    async def history(self, info: Info[Any, Any]) -> list[MealHistoryEntry]:
+        events = await ctx_of(info).store.read_stream(meals.stream_id(str(self.id)))
+        return [MealHistoryEntry.of(e) for e in events]
+
+
+def meal_from_row(r: asyncpg.Record) -> MealRequest:
+    return MealRequest(
+        id=strawberry.ID(r["meal_id"]), status=MealStatus(r["status"]),
+        requested_by=r["requested_by"], requested_at=r["requested_at"],
+        customer_id=r["customer_id"], organisation=r["organisation"],
+        customer_tier=CustomerTier(r["customer_tier"]), meal_type=MealType(r["meal_type"]),
+        host=Host(r["host"]), meal_at=r["meal_at"], restaurant=r["restaurant"],
+        guests=r["guests"], accompanying=r["accompanying"],
+        estimated_total=yuan(r["estimated_total_fen"]),
+        estimated_drinks=yuan(r["estimated_drinks_fen"]),
+        arranging_specialist=r["arranging_specialist"],
+        designated_restaurant=r["designated_restaurant"], manager_attends=r["manager_attends"],
+        purpose=r["purpose"], policy_version=r["policy_version"],
+        findings=[MealFinding.from_json(f) for f in r["findings"]],
+        policy_exception=r["policy_exception"], exception_reason=r["exception_reason"],
+        exception_approved=r["exception_approved"], verbal=r["verbal"],
+        urgency_reason=r["urgency_reason"], paperwork_due=r["paperwork_due"],
+        approved_by=r["approved_by"], decision_note=r["decision_note"],
+        vouchers_issued=r["vouchers_issued"], total=yuan(r["total_fen"]),
+        drinks=yuan(r["drinks_fen"]),
+        cost_findings=[MealFinding.from_json(f) for f in r["cost_findings"]],
+        cost_policy_version=r["cost_policy_version"], signed_by=r["signed_by"],
+        annotation=r["annotation"], bill_id=r["bill_id"], settled_month=r["settled_month"],
+        denial_reason=r["denial_reason"], updated_at=r["updated_at"],
+    )
