@@ -4,10 +4,11 @@ It is a real PostgreSQL server, so the store behaves exactly as in production. I
 `<data dir>/pgdata` and survives restarts. It stops when the last Kehu process using it stops,
 however that process ends (SIGTERM, Ctrl-C at any moment of start-up, a crash, SIGKILL): each
 process registers its pid and starts a small watcher (`python -m events.store.embedded`, in a
-session of its own so Ctrl-C does not reach it) that waits on the process with a pidfd, then drops it
-and every other dead pid from the list, and stops the server when none is left. The wheel's own
-atexit hook is not used: it never runs when a process dies by a signal (uvicorn re-raises
-SIGTERM after its graceful shutdown), and one dead pid left in the list kept the server up.
+session of its own so Ctrl-C does not reach it) that waits on the process with a pidfd, then
+drops it and every other dead pid from the list, and stops the server when none is left. The
+wheel's own atexit hook is not used: it never runs when a process dies by a signal (uvicorn
+re-raises SIGTERM after its graceful shutdown), and one dead pid left in the list kept the
+server up.
 """
 
 from __future__ import annotations
