@@ -53,7 +53,22 @@ def start(data_dir: Path, log_path: Path, *args: str, **env: str) -> Kehu:
             [sys.executable, str(ROOT / "server.py"), "--port", str(port), *args], cwd=ROOT,
             env=environment(data_dir, **env), stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
-    return Kehu(process, port, log_path, data_dir)
+    kehu = Kehu(process, port, log_path, data_dir)
+    STARTED.append(kehu)
+    return kehu
+
+
+STARTED: list[Kehu] = []
+
+
+def stop_all() -> None:
+    """After each test: no Kehu it started outlives it, even when the test failed."""
+    while STARTED:
+        kehu = STARTED.pop()
+        if kehu.process.poll() is None:
+            kehu.process.kill()
+        kehu.process.wait(30)
+        assert_postgres_stopped(kehu.data_dir)
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 120,

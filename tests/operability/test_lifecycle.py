@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,15 @@ from tests.operability.processes import (
     postmaster_pid,
     ready,
     start,
+    stop_all,
     wait_until,
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_kehu_left_behind() -> Iterator[None]:
+    yield
+    stop_all()
 
 
 def _serve(tmp_path: Path, name: str = "kehu") -> Kehu:
