@@ -16,7 +16,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
-from schema import graphiql, logs
+from schema import descriptions, graphiql, logs
 from schema.audit import api as audit_api
 from schema.audit.log import LogQueries, LogSubscriptions
 from schema.auth import AuthError, actor_from_header, actor_from_token
@@ -89,12 +89,14 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     queries = _parts("QUERIES", [LogQueries])
     mutations = _parts("MUTATIONS", [])
     subscriptions = _parts("SUBSCRIPTIONS", [LogSubscriptions])
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
         extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations],
     )
+    descriptions.fill(schema._schema)  # every type, field and argument described
+    return schema
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
