@@ -24,6 +24,8 @@ from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
 from schema.limits import extensions
 from schema.meals import api as meals_api
+from schema.i18n.extension import Translate
+from schema.i18n.locale import LOCALE, negotiate
 from schema.metrics_http import MeasureOperations
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
@@ -93,7 +95,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
-        extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations],
+        extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations, Translate],
     )
     descriptions.fill(schema._schema)  # every type, field and argument described
     return schema
@@ -166,6 +168,7 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> KehuContext:
+        LOCALE.set(negotiate(request.headers.get("accept-language")))  # zh-CN or English
         if isinstance(request, WebSocket):
             # Authenticated in connection_init (on_ws_connect), not by header.
             return KehuContext(services=self.services, actor=None)
