@@ -31,7 +31,7 @@ try:
     from events.webhooks.delivery import dispatch_forever
     from projections import registry
     from projections.runner import run_forever
-    from schema import graphiql, logs
+    from schema import graphiql, logs, tracing
     from schema.app import KehuGraphQL
     from schema.bootstrap import on_start
     from schema.context import Services
@@ -125,6 +125,7 @@ class GraphQLEndpoint:
 
 def create_app(settings: Settings | None = None, *, public_url: str | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    tracing.configure()  # OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, public_url: str | None = Non
                 for task in runners:
                     task.cancel()
                 await asyncio.gather(*runners, return_exceptions=True)
+                tracing.shutdown()
 
     endpoint = GraphQLEndpoint()
     app = Starlette(

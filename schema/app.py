@@ -16,16 +16,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
-from schema import descriptions, graphiql, logs
+from schema import descriptions, graphiql, logs, tracing
 from schema.audit import api as audit_api
 from schema.audit.log import LogQueries, LogSubscriptions
 from schema.auth import AuthError, actor_from_header, actor_from_token
 from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
-from schema.limits import extensions
-from schema.meals import api as meals_api
 from schema.i18n.extension import Translate
 from schema.i18n.locale import LOCALE, negotiate
+from schema.limits import extensions
+from schema.meals import api as meals_api
 from schema.metrics_http import MeasureOperations
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
@@ -95,7 +95,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
-        extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations, Translate],
+        extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations, Translate,
+                    *tracing.graphql_extensions()],
     )
     descriptions.fill(schema._schema)  # every type, field and argument described
     return schema

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from events.shared import metrics
+from events.shared import metrics, tracing
 from schema.context import Services
 from schema.logs import REQUEST_ID, request_id_from
 
@@ -72,8 +72,18 @@ class MeasureTransport:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        route, method = route_of(scope["path"]), scope["method"]
+        with tracing.span(f"{method} {route}", kind="server",
+                          attributes={"http.method": method, "http.route": route}) as span:
+            await self._http(scope, receive, send, route, span)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, route: str,
+                    span: Any) -> None:
         status = {"code": 500}
-        request_id = request_id_from(dict(scope.get("headers", [])).get(b"x-request-id"))
+        header = dict(scope.get("headers", [])).get(b"x-request-id")
+        # Traced: the trace id is the request id, hence the correlation id of its events.
+        trace_id = None if header else tracing.current_trace_id()
+        request_id = trace_id or request_id_from(header)
         REQUEST_ID.set(request_id)  # logs and the GraphQL context (correlation id) read it
 
         async def sending(message: Message) -> None:
@@ -83,12 +93,14 @@ class MeasureTransport:
                                                   (b"x-request-id", request_id.encode())]}
             await send(message)
 
-        with metrics.timed(metrics.HTTP_SECONDS, route=route_of(scope["path"]),
-                           method=scope["method"], status="500") as labels:
+        with metrics.timed(metrics.HTTP_SECONDS, route=route, method=scope["method"],
+                           status="500") as labels:
             try:
                 await self.app(scope, receive, sending)
             finally:
                 labels["status"] = str(status["code"])
+                if span is not None:
+                    span.set_attribute("http.status_code", status["code"])
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         active: set[str] = set()

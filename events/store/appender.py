@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from events.shared import metrics
+from events.shared import metrics, tracing
 from events.shared.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
 from events.store.codec import to_data
 from events.store.envelope import Metadata, encode
@@ -132,6 +132,10 @@ class GroupAppender:
                     raise
 
     async def _write(self, batch: list[AppendRequest]) -> None:
+        with tracing.span("kehu.append", attributes={"kehu.batch.commands": len(batch)}):
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[AppendRequest]) -> None:
         async with self.pool.acquire() as conn:
             try:
                 async with conn.transaction():

@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from events.shared import metrics
+from events.shared import metrics, tracing
 from events.store.db import connect
 from events.store.envelope import StoredEvent
 from events.store.event_store import EVENT_COLUMNS, row_to_event
@@ -96,10 +96,13 @@ async def _post(client: httpx.AsyncClient, hook: asyncpg.Record, e: StoredEvent,
         "X-Kehu-Event-Position": str(e.position),
         "X-Kehu-Webhook-Id": webhook_id,
     }
-    try:
-        response = await client.post(hook["url"], content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"[:1000]
+    with tracing.span("webhook POST", kind="client",
+                      attributes={"http.url": hook["url"], "kehu.position": e.position}):
+        try:
+            response = await client.post(hook["url"], content=body,
+                                         headers=tracing.inject_headers(headers))
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:1000]
     if 200 <= response.status_code < 300:
         return None
     return f"HTTP {response.status_code}: {response.text[:500]}"
