@@ -9,7 +9,7 @@ Bulk loading appends whole customers' streams in large store.append calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from events.customers import model as customers
@@ -17,6 +17,7 @@ from events.customers.commands import RegisterCustomer
 from events.customers.values import Classification, Contact, Region, Tier
 from events.meals import model as meals
 from events.meals.commands import ApproveMeal, MealRequestForm, RecordMealCost, RequestMeal
+from events.meals.state import MealState
 from events.policy.figures import SEED_FIGURES
 from events.policy.values import Host, MealType
 from events.sales import model as sales
@@ -99,15 +100,17 @@ def _meal(mid: str, cid: str, *, organisation: str, day: int, tier: Tier) -> Str
                            meal_type=MealType.BANQUET, host=Host.STAFF, guests=4,
                            accompanying=2, restaurant="翠苑酒家", estimated_total_fen=6 * 5_000,
                            purpose="合同洽谈")
-    facts = {"figures": SEED_FIGURES, "policy_version": 1}
+    rules = meals.RuleBook(SEED_FIGURES, 1)
     events: list[Event] = []
     state = None
-    steps = [(RequestMeal(mid, form), STAFF, _ctx(STAFF, day), {**facts, "customer_tier": tier}),
-             (ApproveMeal(mid), MANAGER, _ctx(MANAGER, day, 1), {}),
-             (RecordMealCost(mid, 6 * 5_000, 3_000, guests=4, accompanying=2), STAFF,
-              _ctx(STAFF, day + 2, 13), facts)]
-    for command, _actor, ctx, kw in steps:
-        for e in meals.decide(state, command, ctx, **kw):  # type: ignore[arg-type]
+    steps: list[Callable[[MealState | None], list[Event]]] = [
+             lambda s: meals.decide_new(s, RequestMeal(mid, form), _ctx(STAFF, day), rules, tier),
+             lambda s: meals.decide_step(s, ApproveMeal(mid), _ctx(MANAGER, day, 1)),
+             lambda s: meals.decide_cost(s, RecordMealCost(mid, 6 * 5_000, 3_000, guests=4,
+                                                           accompanying=2),
+                                         _ctx(STAFF, day + 2, 13), rules)]
+    for step in steps:
+        for e in step(state):
             state = meals.evolve(state, e)
             events.append(e)
     return StreamAppend(meals.stream_id(mid), meals.STREAM_TYPE, 0, events)

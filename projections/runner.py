@@ -20,7 +20,7 @@ import asyncpg
 
 from events.shared import metrics
 from events.store.db import connect
-from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.event_store import read_after
 from events.store.notifications import Notifier
 from projections.base import Projection
 
@@ -38,19 +38,6 @@ def lock_key(name: str) -> int:
 
 def rebuild_schema(name: str) -> str:
     return f"kehu_rebuild_{name}"
-
-
-async def _fetch_batch(
-    conn: asyncpg.Connection, projection: Projection, after: int, upto: int
-) -> list[asyncpg.Record]:
-    types = sorted(projection.event_types) if projection.event_types is not None else None
-    rows: list[asyncpg.Record] = await conn.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-        " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
-        " ORDER BY position LIMIT $3",
-        after, upto, BATCH, types,
-    )
-    return rows
 
 
 async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: int,
@@ -73,15 +60,16 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         ))
         if head <= after:
             return after
-        rows = await _fetch_batch(conn, projection, after, head)
+        types = sorted(projection.event_types) if projection.event_types is not None else None
+        events = await read_after(conn, after, BATCH, types, upto=head)
         # A full batch may leave more; otherwise everything up to the head was seen (filtered
         # projections too), so the checkpoint and the lag it reports stay true.
-        position = int(rows[-1]["position"]) if len(rows) == BATCH else head
-        for row in rows:
-            await projection.handle(conn, row_to_event(row))
+        position = events[-1].position if len(events) == BATCH else head
+        for event in events:
+            await projection.handle(conn, event)
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
-    metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(rows))
+    metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
     return position
 
 

@@ -8,13 +8,12 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from events.shared.money import format_fen, parse_yuan
-from events.store.event_store import AppendResult
+from events.shared.validation import MAX_NAME as MAX_NAME
+from events.shared.validation import MAX_TEXT as MAX_TEXT
 from projections.paging import encode_cursor
 
 T = TypeVar("T")
 
-MAX_TEXT = 2000  # default limit of a free-text input
-MAX_NAME = 200  # names, titles, references
 
 
 @strawberry.interface(description="A mutation that was carried out.")
@@ -27,9 +26,6 @@ class MutationOk:
         description="True when an idempotency key returned an earlier, identical result."
     )
 
-
-def ok_fields(result: AppendResult) -> dict[str, Any]:
-    return {"position": result.last_position, "replayed": result.replayed}
 
 
 @strawberry.type

@@ -1,4 +1,4 @@
-"""GraphQL enums over the domain's customer enums, wrapped exactly once.
+"""GraphQL enums over the domain's enums, wrapped exactly once, here.
 
 strawberry.enum marks the domain class itself; wrapping it in two modules would declare the
 GraphQL type twice. Every API module imports these names from here.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import strawberry
 
 from events.customers import values as cv
+from events.meals import rules, state
+from events.policy import values as pv
 
 # Aliases of the domain classes (so type checkers see classes), each wrapped once below.
 CustomerTier = cv.Tier
@@ -33,3 +35,14 @@ WageBand = cv.WageBand
 strawberry.enum(WageBand, name="WageBand")
 BuyingChannel = cv.BuyingChannel
 strawberry.enum(BuyingChannel, name="BuyingChannel")
+
+# The rule book's and meals' vocabulary: the domain's own enums are the GraphQL enums.
+MealType = pv.MealType
+strawberry.enum(MealType, description="The standard of a meal (M3/M5).")
+Host = pv.Host
+strawberry.enum(Host, description="Who gives the meal, which decides the banquet cap (M5).")
+MealStatus = state.MealStatus
+strawberry.enum(MealStatus, description="Where a meal request is in its life cycle.")
+Severity = rules.Severity
+strawberry.enum(Severity, name="FindingSeverity",
+                description="block: refused unless an approved exception (M6); warn: guidance.")

@@ -7,11 +7,14 @@ at fault, the field; nothing here carries a stack trace.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar, Union
+from typing import Any, TypeAlias, TypeVar
 
 import strawberry
 
+from events.meals.rules import Finding, PolicyBlocked
+from events.sales.model import ImportRejected
 from events.shared import errors
+from schema.enums import Severity
 
 
 @strawberry.interface(description="A refusal: nothing was written.")
@@ -61,27 +64,72 @@ class IdempotencyKeyReusedError(MutationError):
     field: str | None
 
 
-ERROR_TYPES: tuple[type, ...] = (
-    ValidationError, NotFoundError, InvalidStateError, ForbiddenError, ConflictError,
-    IdempotencyKeyReusedError,
+@strawberry.type(description="One finding of the rule book on a meal, naming its rule.")
+class MealFinding:
+    rule: str
+    severity: Severity
+    message: str
+    actual: str = strawberry.field(description="What was compared, e.g. per person '215.00'.")
+    limit: str = strawberry.field(description="What it was compared with, e.g. cap '200.00'.")
+
+    @classmethod
+    def of(cls, f: Finding) -> MealFinding:
+        return cls(rule=f.rule, severity=f.severity, message=f.message, actual=f.actual,
+                   limit=f.limit)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MealFinding:
+        return cls(rule=data["rule"], severity=Severity(data["severity"]),
+                   message=data["message"], actual=data["actual"], limit=data["limit"])
+
+
+@strawberry.type(description="The meal breaks the rule book and carries no exception reason "
+                 "(M6): every blocking finding, with the figures it compared.")
+class PolicyBlockedError(MutationError):
+    findings: list[MealFinding]
+
+
+@strawberry.type
+class ImportRowError:
+    row: int = strawberry.field(description="1-based: the n-th row of the list or CSV data.")
+    field: str
+    rule: str | None
+    message: str
+
+
+@strawberry.type(description="Some rows are invalid: nothing of the import was written.")
+class ImportRejectedError(MutationError):
+    field: str | None
+    total_rows: int
+    bad_rows: int
+    rows: list[ImportRowError]
+
+
+def _rejected(exc: ImportRejected) -> ImportRejectedError:
+    return ImportRejectedError(
+        message=exc.message, code=exc.code, rule=exc.rule, field=exc.field,
+        total_rows=exc.total_rows, bad_rows=len({r.row for r in exc.rows}),
+        rows=[ImportRowError(row=r.row, field=r.field, rule=r.rule, message=r.message)
+              for r in exc.rows])
+
+
+
+
+# Every mutation's result is `its ok type | MutationErrors`, declared once here, e.g.
+#   RequestMealResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+#                                            strawberry.union("RequestMealResult")]
+MutationErrors: TypeAlias = (
+    ValidationError | NotFoundError | InvalidStateError | ForbiddenError | ConflictError
+    | IdempotencyKeyReusedError | PolicyBlockedError | ImportRejectedError
 )
 
-# Extra error types for refusals defined by domain modules (for example a policy block).
-_extra_converters: list[tuple[type[errors.DomainError], Callable[[Any], Any]]] = []
 
-
-def register_error(exc_type: type[errors.DomainError], gql_type: type,
-                   convert: Callable[[Any], Any]) -> None:
-    global ERROR_TYPES
-    _extra_converters.append((exc_type, convert))
-    if gql_type not in ERROR_TYPES:
-        ERROR_TYPES = (*ERROR_TYPES, gql_type)
-
-
-def to_error(exc: errors.DomainError) -> Any:
-    for exc_type, convert in _extra_converters:
-        if isinstance(exc, exc_type):
-            return convert(exc)
+def to_error(exc: errors.DomainError) -> MutationErrors:
+    if isinstance(exc, ImportRejected):
+        return _rejected(exc)
+    if isinstance(exc, PolicyBlocked):
+        return PolicyBlockedError(message=exc.message, code=exc.code, rule=exc.rule,
+                                  findings=[MealFinding.of(f) for f in exc.findings])
     common: dict[str, Any] = {"message": exc.message, "code": exc.code, "rule": exc.rule}
     if isinstance(exc, errors.ValidationFailed):
         problems = [FieldProblem(field=p.field, rule=p.rule, message=p.message)
@@ -99,16 +147,10 @@ def to_error(exc: errors.DomainError) -> Any:
     return InvalidStateError(**common, field=exc.field)
 
 
-def result_union(name: str, ok_type: type, *, description: str | None = None) -> Any:
-    """`ok_type | every error type`, as a named GraphQL union."""
-    members = (ok_type, *ERROR_TYPES)
-    return Annotated[Union[members], strawberry.union(name, description=description)]  # noqa: UP007
-
-
 T = TypeVar("T")
 
 
-async def attempt(action: Callable[[], Awaitable[T]]) -> T | Any:
+async def attempt(action: Callable[[], Awaitable[T]]) -> T | MutationErrors:
     """Run a command; a DomainError becomes its schema type instead of a raised error."""
     try:
         return await action()

@@ -15,30 +15,33 @@ from events.bills.matching import SignedMeal
 from events.bills.model import (
     RecordRestaurantBill,
     RestaurantBillSettled,
+    RestaurantBillState,
     SettleRestaurantBill,
     settle_meal_commands,
 )
-from events.handling import execute, execute_appends, load
+from events.handling import Decision, Outcome, Stream, execute, load, run
 from events.meals import model as meals
 from events.meals.state import MealState, MealStatus
 from events.shared.context import Context
-from events.store.event_store import AppendResult, EventStore, StreamAppend
+from events.store.event_store import EventStore, StreamAppend
 
 # Meal ids that may be signed and unsettled at a restaurant: an index (the meals projection),
 # not the truth; every candidate's own stream decides whether it is signed.
 Candidates = Callable[[str], Awaitable[Sequence[str]]]
 
 
+def bill_stream(restaurant: str, month: str) -> Stream[RestaurantBillState]:
+    return Stream(restaurant_bills.stream_id(restaurant, month), restaurant_bills.STREAM_TYPE,
+                  restaurant_bills.evolve)
+
+
 async def record_bill(
     store: EventStore, ctx: Context, command: RecordRestaurantBill, *,
     idempotency_key: str | None = None,
-) -> AppendResult:
-    return await execute(
-        store, ctx, stream_id=restaurant_bills.stream_id(command.restaurant, command.month),
-        stream_type=restaurant_bills.STREAM_TYPE, evolve=restaurant_bills.evolve,
-        decide=lambda state: restaurant_bills.decide(state, command, ctx),
-        command=command, idempotency_key=idempotency_key,
-    )
+) -> Outcome[RestaurantBillState]:
+    return await execute(store, ctx, bill_stream(command.restaurant, command.month), command,
+                         lambda state: restaurant_bills.decide(state, command, ctx),
+                         idempotency_key=idempotency_key)
 
 
 def signed_meal(state: MealState, ctx: Context) -> SignedMeal:
@@ -53,20 +56,18 @@ def signed_meal(state: MealState, ctx: Context) -> SignedMeal:
 async def settle_bill(
     store: EventStore, ctx: Context, command: SettleRestaurantBill, *, candidates: Candidates,
     idempotency_key: str | None = None,
-) -> AppendResult:
-    bill_stream = restaurant_bills.stream_id(command.restaurant, command.month)
-    return await execute_appends(
-        store, ctx, stream_id=bill_stream, command=command,
-        decide_appends=lambda: _decide_settlement(store, ctx, command, bill_stream, candidates),
-        idempotency_key=idempotency_key,
-    )
+) -> Outcome[RestaurantBillState]:
+    async def decide(bill: RestaurantBillState | None) -> Decision:
+        return await _decide_settlement(store, ctx, command, bill, candidates)
+
+    return await run(store, ctx, bill_stream(command.restaurant, command.month), command,
+                     decide, idempotency_key=idempotency_key)
 
 
 async def _decide_settlement(
-    store: EventStore, ctx: Context, command: SettleRestaurantBill, bill_stream: str,
-    candidates: Candidates,
-) -> list[StreamAppend]:
-    bill, bill_version = await load(store, bill_stream, restaurant_bills.evolve)
+    store: EventStore, ctx: Context, command: SettleRestaurantBill,
+    bill: RestaurantBillState | None, candidates: Candidates,
+) -> Decision:
     loaded: dict[str, tuple[MealState, int]] = {}
     restaurant = bill.restaurant if bill is not None else command.restaurant
     for meal_id in await candidates(restaurant):
@@ -75,13 +76,13 @@ async def _decide_settlement(
             loaded[meal_id] = (state, version)
     signed = [signed_meal(state, ctx) for state, _ in loaded.values()]
     events = restaurant_bills.decide(bill, command, ctx, signed_meals=signed)
-    appends = [StreamAppend(bill_stream, restaurant_bills.STREAM_TYPE, bill_version, events)]
     settled = events[0]
     assert isinstance(settled, RestaurantBillSettled)
+    meal_appends = []
     for settle in settle_meal_commands(settled):
         state, version = loaded[settle.meal_id]
-        appends.append(StreamAppend(
+        meal_appends.append(StreamAppend(
             meals.stream_id(settle.meal_id), meals.STREAM_TYPE, version,
-            meals.decide(state, settle, ctx),
+            meals.decide_step(state, settle, ctx),
         ))
-    return appends
+    return Decision(events, meal_appends)

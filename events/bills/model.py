@@ -87,7 +87,11 @@ class RestaurantBillState:
     restaurant: str
     month: str
     lines: tuple[BillLine, ...]
-    settled: bool = False
+    settlement: RestaurantBillSettled | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.settlement is not None
 
 
 def decide(
@@ -182,7 +186,7 @@ def evolve(state: RestaurantBillState | None, event: Event) -> RestaurantBillSta
     if state is None:
         raise ValueError(f"{type(event).__name__} before the bill was recorded")
     if isinstance(event, RestaurantBillSettled):
-        return replace(state, settled=True)
+        return replace(state, settlement=event)
     return state
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 from events.customers import model as customers
 from events.customers.commands import CustomerCommand
 from events.customers.model import CustomerState
-from events.handling import execute, load
+from events.handling import Outcome, Stream, execute, load
 from events.shared.context import Context
-from events.store.event_store import AppendResult, EventStore
+from events.store.event_store import EventStore
+
+
+def customer_stream(customer_id: str) -> Stream[CustomerState]:
+    return Stream(customers.stream_id(customer_id), customers.STREAM_TYPE, customers.evolve)
 
 
 async def handle_customer(
@@ -21,18 +25,11 @@ async def handle_customer(
     command: CustomerCommand,
     *,
     idempotency_key: str | None = None,
-) -> AppendResult:
+) -> Outcome[CustomerState]:
     """Any customer command: register, update, change tier/status, credit change, promote."""
-    return await execute(
-        store,
-        ctx,
-        stream_id=customers.stream_id(command.customer_id),
-        stream_type=customers.STREAM_TYPE,
-        evolve=customers.evolve,
-        decide=lambda state: customers.decide(state, command, ctx),
-        command=command,
-        idempotency_key=idempotency_key,
-    )
+    return await execute(store, ctx, customer_stream(command.customer_id), command,
+                         lambda state: customers.decide(state, command, ctx),
+                         idempotency_key=idempotency_key)
 
 
 async def load_customer(store: EventStore, customer_id: str) -> CustomerState | None:

@@ -26,20 +26,18 @@ from events.customers.commands import (
     UpdateCustomer,
 )
 from events.customers.values import (
-    MAX_ID,
     MAX_ORGANISATION,
-    MAX_TEXT,
     Classification,
     Contact,
     CreditDirection,
     CustomerStatus,
-    Problems,
     Tier,
     check_contacts,
 )
 from events.shared.actors import Role
 from events.shared.context import Context
 from events.shared.errors import InvalidState, NotFound
+from events.shared.validation import MAX_ID, MAX_TEXT, Problems
 from events.store.envelope import Event
 
 STREAM_TYPE = "customer"

@@ -1,22 +1,16 @@
 """Value types of the customer record (T1 classification, contacts) and input checking.
 
-`Problems` is shared by the customer and visit aggregates: it gathers every problem of a
-command so a user fixes them all in one round trip instead of one per attempt.
+Input limits and `Problems` come from the one validation vocabulary, events/shared/validation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
-from events.shared.errors import Problem, ValidationFailed
+from events.shared.validation import MAX_NAME, MAX_PHONE, Problems
 
-MAX_ID = 100
-MAX_NAME = 100
-MAX_ORGANISATION = 200
-MAX_PHONE = 30
-MAX_TEXT = 2000
+MAX_ORGANISATION = MAX_NAME
 MAX_CONTACTS = 20
 
 
@@ -118,52 +112,6 @@ class Contact:
     title: str = ""
     decision_maker: bool = False
     phone: str | None = None
-
-
-class Problems:
-    def __init__(self) -> None:
-        self.found: list[Problem] = []
-
-    def add(self, field: str, message: str, rule: str | None = None) -> None:
-        self.found.append(Problem(field=field, rule=rule, message=message))
-
-    def text(
-        self,
-        field: str,
-        value: str | None,
-        *,
-        limit: int,
-        required: bool = True,
-        rule: str | None = None,
-    ) -> None:
-        """Text is checked, never rewritten: V5 asks for the customer's words verbatim."""
-        if value is None or not value.strip():
-            if required:
-                self.add(field, "must not be blank", rule)
-            return
-        if len(value) > limit:
-            self.add(field, f"must be at most {limit} characters", rule)
-
-    def texts(
-        self,
-        field: str,
-        values: Sequence[str],
-        *,
-        limit: int,
-        max_items: int,
-        required: bool = False,
-        rule: str | None = None,
-    ) -> None:
-        if required and not values:
-            self.add(field, "needs at least one entry", rule)
-        if len(values) > max_items:
-            self.add(field, f"at most {max_items} entries", rule)
-        for i, value in enumerate(values):
-            self.text(f"{field}[{i}]", value, limit=limit, rule=rule)
-
-    def raise_if_any(self) -> None:
-        if self.found:
-            raise ValidationFailed(self.found)
 
 
 def check_contact(p: Problems, prefix: str, contact: Contact, rule: str | None = None) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,21 +20,20 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from rich.progress import Progress
 
-from events.customers import model as customer_agg
 from events.customers.commands import RegisterCustomer
+from events.customers.handlers import handle_customer
 from events.customers.values import Contact, CustomerStatus
 from events.demo import data as d
 from events.demo.plan import CustomerPlan, MealPlan, VisitPlan, plan
-from events.handling import execute, load
-from events.meals import model as meals
 from events.meals.commands import (
     ApproveMeal,
+    MealCommand,
     MealRequestForm,
     RecordMealCost,
     RequestMeal,
     SignMealCost,
 )
-from events.policy import model as policy
+from events.meals.handlers import handle_meal
 from events.policy.values import Host, MealType
 from events.sales.commands import DefineProduct, SignOffSalesTable
 from events.sales.handlers import define_product, import_sales, sign_off_sales_table
@@ -43,10 +41,9 @@ from events.sales.rows import ParsedRows
 from events.shared.actors import Actor
 from events.shared.context import Context
 from events.shared.errors import DomainError
-from events.store.envelope import Event
 from events.store.event_store import EventStore
-from events.visits import model as visits
-from events.visits.commands import FileVisitReport, LogVisit, PlanVisit
+from events.visits.commands import FileVisitReport, LogVisit, PlanVisit, VisitCommand
+from events.visits.handlers import handle_visit, log_visit
 from events.visits.values import Receiver, VisitPurpose
 
 log = logging.getLogger("kehu.demo")
@@ -113,19 +110,11 @@ async def _customer(store: Any, at: Any, c: CustomerPlan, skipped: list[str]) ->
     command = RegisterCustomer(c.customer_id, c.name, tier=c.tier, status=CustomerStatus.ACTIVE,
                                contacts=(contact,), classification=c.classification)
     ctx = at(c.owner, c.registered_at)
-    await execute(store, ctx, stream_id=customer_agg.stream_id(c.customer_id),
-                  stream_type=customer_agg.STREAM_TYPE, evolve=customer_agg.evolve,
-                  decide=lambda s: customer_agg.decide(s, command, ctx), command=command)
+    await handle_customer(store, ctx, command)
     for v in c.visits:
         await _guard(skipped, _visit(store, at, c, v))
     for m in c.meals:
         await _guard(skipped, _meal(store, at, c, m))
-
-
-def _bound(decide: Callable[..., list[Event]], command: Any, ctx: Context,
-           facts: dict[str, Any]) -> Callable[[Any], list[Event]]:
-    """An aggregate's decide, bound to one command, its context and the facts it needs."""
-    return lambda state: decide(state, command, ctx, **facts)
 
 
 async def _guard(skipped: list[str], step: Any) -> None:
@@ -137,7 +126,7 @@ async def _guard(skipped: list[str], step: Any) -> None:
 
 async def _visit(store: Any, at: Any, c: CustomerPlan, v: VisitPlan) -> None:
     day = datetime.combine(v.day, time(9), c.registered_at.tzinfo)
-    steps = [
+    steps: list[tuple[datetime, VisitCommand]] = [
         (day - timedelta(days=5), PlanVisit(
             v.visit_id, c.customer_id, v.day, (VisitPurpose.LEARN_NEEDS,
                                                VisitPurpose.MAINTAIN_RELATIONS),
@@ -152,17 +141,13 @@ async def _visit(store: Any, at: Any, c: CustomerPlan, v: VisitPlan) -> None:
     ]
     for when, command in steps:
         ctx = at(c.owner, when)
-        await execute(store, ctx, stream_id=visits.stream_id(v.visit_id),
-                      stream_type=visits.STREAM_TYPE, evolve=visits.evolve,
-                      decide=_bound(visits.decide, command, ctx, {}),
-                      command=command)
+        if isinstance(command, LogVisit):
+            await log_visit(store, ctx, command)
+        else:
+            await handle_visit(store, ctx, command)
 
 
 async def _meal(store: Any, at: Any, c: CustomerPlan, m: MealPlan) -> None:
-    rules, _ = await load(store, policy.STREAM_ID, policy.evolve)
-    version = policy.policy_in_force(rules, m.meal_at.date())
-    if version is None:
-        raise DomainError("no rule book in force: meals skipped", rule="M15")
     form = MealRequestForm(
         customer_id=c.customer_id, organisation=c.name, meal_at=m.meal_at,
         meal_type=MealType.BANQUET, host=m.host, guests=m.guests, accompanying=m.accompanying,
@@ -170,21 +155,14 @@ async def _meal(store: Any, at: Any, c: CustomerPlan, m: MealPlan) -> None:
         arranging_specialist=c.owner.name if m.host is Host.MANAGER else None,
         designated_restaurant=m.host is Host.MANAGER, estimated_drinks_fen=m.drinks_fen,
         exception_reason=m.exception_reason, purpose="业务洽谈")
-    facts: dict[str, Any] = {"figures": version.figures, "policy_version": version.version,
-                             "customer_tier": c.tier}
-    steps: list[tuple[Actor, datetime, Any, dict[str, Any]]] = [
-        (c.owner, m.meal_at - timedelta(days=2), RequestMeal(m.meal_id, form), facts),
+    steps: list[tuple[Actor, datetime, MealCommand]] = [
+        (c.owner, m.meal_at - timedelta(days=2), RequestMeal(m.meal_id, form)),
         (d.MANAGER, m.meal_at - timedelta(days=1),
-         ApproveMeal(m.meal_id, "同意", approve_exception=m.exception_reason is not None), {}),
+         ApproveMeal(m.meal_id, "同意", approve_exception=m.exception_reason is not None)),
         (c.owner, m.meal_at + timedelta(hours=3),
-         RecordMealCost(m.meal_id, m.total_fen, m.drinks_fen, m.guests, m.accompanying),
-         {"figures": version.figures, "policy_version": version.version}),
+         RecordMealCost(m.meal_id, m.total_fen, m.drinks_fen, m.guests, m.accompanying)),
         (d.MANAGER, m.meal_at + timedelta(days=1), SignMealCost(
-            m.meal_id, "超标准部分经经理特批" if m.exception_reason else ""), {}),
+            m.meal_id, "超标准部分经经理特批" if m.exception_reason else "")),
     ]
-    for actor, when, command, extra in steps:
-        ctx = at(actor, when)
-        await execute(store, ctx, stream_id=meals.stream_id(m.meal_id),
-                      stream_type=meals.STREAM_TYPE, evolve=meals.evolve,
-                      decide=_bound(meals.decide, command, ctx, extra),
-                      command=command, policy_version=version.version)
+    for actor, when, command in steps:
+        await handle_meal(store, at(actor, when), command)

@@ -12,8 +12,8 @@ from datetime import datetime
 from events.policy.values import Host, MealType
 from events.shared.errors import Problem, ValidationFailed
 from events.shared.money import MAX_FEN
+from events.shared.validation import MAX_TEXT
 
-MAX_TEXT = 2000
 MAX_PERSONS = 500  # a bound that catches a mistyped headcount
 
 

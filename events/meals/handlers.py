@@ -7,32 +7,29 @@ the meal was decided under in their metadata, so an auditor sees it on every eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from events.customers import model as customers
-from events.handling import execute, load
+from events.handling import Decision, Outcome, Stream, load, run
 from events.meals import model as meals
 from events.meals.commands import (
     ApproveMealVerbally,
     MealCommand,
     RecordMealCost,
     RequestMeal,
+    SettleMeal,
     validate_form,
 )
-from events.policy.figures import PolicyFigures
+from events.meals.model import MealState, RuleBook
 from events.policy.handlers import in_force_on
 from events.policy.values import CustomerTier
 from events.shared.context import Context
 from events.shared.errors import NotFound
-from events.store.event_store import AppendResult, EventStore
+from events.store.event_store import EventStore
 
 
-@dataclass(frozen=True)
-class Facts:
-    figures: PolicyFigures | None = None
-    policy_version: int | None = None
-    customer_tier: CustomerTier | None = None
+def meal_stream(meal_id: str) -> Stream[MealState]:
+    return Stream(meals.stream_id(meal_id), meals.STREAM_TYPE, meals.evolve)
 
 
 async def customer_tier(store: EventStore, customer_id: str) -> CustomerTier:
@@ -49,50 +46,46 @@ def meal_day(ctx: Context, meal_at: datetime) -> date:
     return meal_at.astimezone(ctx.tz).date()
 
 
-async def facts_for(store: EventStore, ctx: Context, command: MealCommand) -> Facts:
-    if isinstance(command, RequestMeal):
-        # Input errors first, all at once, before any lookup can fail on a malformed field.
-        validate_form(command.form)
-        return await _new_meal_facts(store, ctx, command.form.customer_id, command.form.meal_at)
-    if isinstance(command, ApproveMealVerbally):
-        if not command.customer_id.strip():
-            # decide() reports the blank id with every other problem of the input.
-            return await _policy_facts(store, ctx, command.meal_at, CustomerTier.GENERAL)
-        return await _new_meal_facts(store, ctx, command.customer_id, command.meal_at)
-    state, _ = await load(store, meals.stream_id(command.meal_id), meals.evolve)
+async def rule_book_on(store: EventStore, ctx: Context, meal_at: datetime) -> RuleBook:
+    version = await in_force_on(store, meal_day(ctx, meal_at))
+    return RuleBook(version.figures, version.version)
+
+
+async def decide_meal(store: EventStore, ctx: Context, command: MealCommand,
+                      state: MealState | None) -> Decision:
+    """Look up the facts this command needs (and only those), then call its pure decide."""
+    if isinstance(command, RequestMeal | ApproveMealVerbally):
+        if isinstance(command, RequestMeal):
+            # Input errors first, all at once, before any lookup can fail on a malformed field.
+            validate_form(command.form)
+            customer_id, meal_at = command.form.customer_id, command.form.meal_at
+        else:
+            customer_id, meal_at = command.customer_id, command.meal_at
+        # A blank customer id is reported by decide with every other problem of the input.
+        tier = (await customer_tier(store, customer_id) if customer_id.strip()
+                else CustomerTier.GENERAL)
+        rules = await rule_book_on(store, ctx, meal_at)
+        return Decision(meals.decide_new(state, command, ctx, rules, tier),
+                        policy_version=rules.version)
     if state is None:
-        return Facts()  # decide() says NotFound
+        raise NotFound(f"no meal {command.meal_id}")
     if isinstance(command, RecordMealCost):
         # The actual bill is judged by the version in force on the (possibly corrected) date.
-        return await _policy_facts(store, ctx, state.meal_at, state.customer_tier)
-    return Facts(policy_version=state.policy_version)
-
-
-async def _new_meal_facts(
-    store: EventStore, ctx: Context, customer_id: str, meal_at: datetime
-) -> Facts:
-    tier = await customer_tier(store, customer_id)
-    return await _policy_facts(store, ctx, meal_at, tier)
-
-
-async def _policy_facts(
-    store: EventStore, ctx: Context, meal_at: datetime, tier: CustomerTier
-) -> Facts:
-    version = await in_force_on(store, meal_day(ctx, meal_at))
-    return Facts(version.figures, version.version, tier)
+        rules = await rule_book_on(store, ctx, state.meal_at)
+        return Decision(meals.decide_cost(state, command, ctx, rules),
+                        policy_version=rules.version)
+    if isinstance(command, SettleMeal):
+        raise TypeError("a meal is settled with its restaurant bill (bills.handlers)")
+    return Decision(meals.decide_step(state, command, ctx), policy_version=state.policy_version)
 
 
 async def handle_meal(
     store: EventStore, ctx: Context, command: MealCommand, *, idempotency_key: str | None = None
-) -> AppendResult:
-    """Run any meal command except SettleMeal (settled with its bill, see bill_handlers)."""
-    facts = await facts_for(store, ctx, command)
-    return await execute(
-        store, ctx, stream_id=meals.stream_id(command.meal_id), stream_type=meals.STREAM_TYPE,
-        evolve=meals.evolve,
-        decide=lambda state: meals.decide(
-            state, command, ctx, figures=facts.figures, policy_version=facts.policy_version,
-            customer_tier=facts.customer_tier,
-        ),
-        command=command, idempotency_key=idempotency_key, policy_version=facts.policy_version,
-    )
+) -> Outcome[MealState]:
+    """Run any meal command except SettleMeal (settled with its bill, see bills.handlers)."""
+
+    async def decide(state: MealState | None) -> Decision:
+        return await decide_meal(store, ctx, command, state)
+
+    return await run(store, ctx, meal_stream(command.meal_id), command, decide,
+                     idempotency_key=idempotency_key)

@@ -8,13 +8,14 @@ The handler passes the rule book in force on the meal date and the customer's ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from events.meals.commands import (
     ApproveMeal,
     ApproveMealVerbally,
     CompleteMealPaperwork,
     DenyReimbursement,
     IssueMealVouchers,
-    MealCommand,
     RecordMealCost,
     RejectMeal,
     RequestMeal,
@@ -45,40 +46,54 @@ from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFa
 from events.store.envelope import Event
 
 STREAM_TYPE = "meal"
-__all__ = ["STREAM_TYPE", "MealState", "MealStatus", "decide", "evolve", "stream_id"]
+__all__ = ["STREAM_TYPE", "MealState", "MealStatus", "MealStep", "NewMeal", "RuleBook",
+           "decide_cost", "decide_new", "decide_step", "evolve", "stream_id"]
 
 
 def stream_id(meal_id: str) -> str:
     return f"meal-{meal_id}"
 
 
-def decide(
-    state: MealState | None,
-    command: MealCommand,
-    ctx: Context,
-    *,
-    figures: PolicyFigures | None = None,
-    policy_version: int | None = None,
-    customer_tier: CustomerTier | None = None,
-) -> list[Event]:
-    if isinstance(command, RequestMeal | ApproveMealVerbally):
-        if state is not None:
-            raise InvalidState(f"meal {command.meal_id} already exists", rule="M3")
-        if figures is None or policy_version is None or customer_tier is None:
-            raise TypeError("the handler must pass figures, policy_version and customer_tier")
-        if isinstance(command, RequestMeal):
-            return [_request(command, ctx, figures, policy_version, customer_tier)]
-        return [approve_verbally(command, ctx, figures, policy_version, customer_tier)]
+@dataclass(frozen=True)
+class RuleBook:
+    """The rule-book version a decision is judged by (M15): looked up by the handler for the
+    meal's date, passed to the decide functions that need it."""
+
+    figures: PolicyFigures
+    version: int
+
+
+NewMeal = RequestMeal | ApproveMealVerbally
+# Commands decided on the meal's state alone (no rule-book figures needed).
+MealStep = (ApproveMeal | RejectMeal | CompleteMealPaperwork | IssueMealVouchers | SignMealCost
+            | SettleMeal | DenyReimbursement)
+
+
+def decide_new(state: MealState | None, command: NewMeal, ctx: Context, rules: RuleBook,
+               tier: CustomerTier) -> list[Event]:
+    """M2/M3 a request, or M11 a verbal emergency approval: a meal that does not exist yet."""
+    if state is not None:
+        raise InvalidState(f"meal {command.meal_id} already exists", rule="M3")
+    if isinstance(command, RequestMeal):
+        return [_request(command, ctx, rules.figures, rules.version, tier)]
+    return [approve_verbally(command, ctx, rules.figures, rules.version, tier)]
+
+
+def decide_cost(state: MealState | None, command: RecordMealCost, ctx: Context,
+                rules: RuleBook) -> list[Event]:
+    """M12: the actual cost, judged by the version in force on the meal's date."""
     if state is None:
         raise NotFound(f"no meal {command.meal_id}")
-    if isinstance(command, RecordMealCost):
-        if figures is None or policy_version is None:
-            raise TypeError("the handler must pass figures and policy_version")
-        return [_record_cost(state, command, ctx, figures, policy_version)]
+    return [_record_cost(state, command, ctx, rules.figures, rules.version)]
+
+
+def decide_step(state: MealState | None, command: MealStep, ctx: Context) -> list[Event]:
+    if state is None:
+        raise NotFound(f"no meal {command.meal_id}")
     return [_decide_existing(state, command, ctx)]
 
 
-def _decide_existing(state: MealState, command: MealCommand, ctx: Context) -> Event:
+def _decide_existing(state: MealState, command: MealStep, ctx: Context) -> Event:
     if isinstance(command, ApproveMeal):
         return _approve(state, command, ctx)
     if isinstance(command, RejectMeal):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from events.handling import execute, load
+from events.handling import Outcome, Stream, execute, load
 from events.policy import model as policy
 from events.policy.model import PolicyCommand, PolicyState, PolicyVersion
 from events.shared.actors import SYSTEM
 from events.shared.context import Context
 from events.shared.errors import DomainError, InvalidState
-from events.store.event_store import AppendResult, EventStore
+from events.store.event_store import EventStore
+
+POLICY_STREAM: Stream[PolicyState] = Stream(policy.STREAM_ID, policy.STREAM_TYPE, policy.evolve)
 
 # Fixed keys: two processes starting together install the seed once (the second replays).
 SEED_KEYS = ("seed:policy:v1:draft", "seed:policy:v1:approve")
@@ -35,13 +37,10 @@ async def in_force_on(store: EventStore, day: date) -> PolicyVersion:
 
 async def handle_policy(
     store: EventStore, ctx: Context, command: PolicyCommand, *, idempotency_key: str | None = None
-) -> AppendResult:
-    return await execute(
-        store, ctx, stream_id=policy.STREAM_ID, stream_type=policy.STREAM_TYPE,
-        evolve=policy.evolve, decide=lambda state: policy.decide(state, command, ctx),
-        command=command, idempotency_key=idempotency_key,
-        policy_version=command.version,
-    )
+) -> Outcome[PolicyState]:
+    return await execute(store, ctx, POLICY_STREAM, command,
+                         lambda state: policy.decide(state, command, ctx),
+                         idempotency_key=idempotency_key, policy_version=command.version)
 
 
 def _done(state: PolicyState | None, command: PolicyCommand) -> bool:
@@ -64,8 +63,8 @@ async def install_seed(store: EventStore, ctx: Context) -> bool:
         if _done(await load_policy(store), command):
             continue
         try:
-            result = await handle_policy(store, ctx, command, idempotency_key=key)
-            wrote = wrote or not result.replayed
+            outcome = await handle_policy(store, ctx, command, idempotency_key=key)
+            wrote = wrote or not outcome.result.replayed
         except DomainError:
             if not _done(await load_policy(store), command):
                 raise

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from events.customers import model as customers
-from events.handling import execute, load, metadata_for
+from events.handling import Decision, Outcome, Stream, execute, load, run
 from events.sales.commands import DefineProduct, ImportSales, RecordSale, SignOffSalesTable
 from events.sales.model import (
     CATALOGUE_STREAM,
@@ -38,8 +38,23 @@ from events.sales.model import (
 )
 from events.sales.rows import ParsedRows
 from events.shared.context import Context
-from events.shared.errors import InvalidState, Problem
-from events.store.event_store import AppendResult, EventStore, StreamAppend, fingerprint
+from events.shared.errors import InvalidState
+from events.store.event_store import EventStore, StreamAppend
+
+CATALOGUE: Stream[dict[str, str]] = Stream(CATALOGUE_STREAM, CATALOGUE_TYPE, evolve_catalogue)
+
+
+def _sale(sale_id: str) -> Stream[bool]:
+    return Stream(sale_stream(sale_id), SALE_TYPE, evolve_sale)
+
+
+def _import(import_id: str) -> Stream[bool]:
+    # An import's own stream holds only its summary: it exists once carried out.
+    return Stream(import_stream(import_id), IMPORT_TYPE, evolve_sale)
+
+
+def _table(year: int) -> Stream[object]:
+    return Stream(table_stream(year), TABLE_TYPE, evolve_table)
 
 
 async def load_catalogue(store: EventStore) -> Catalogue:
@@ -59,42 +74,42 @@ async def existing_streams(store: EventStore, stream_ids: Collection[str]) -> se
 
 
 async def define_product(store: EventStore, ctx: Context, command: DefineProduct,
-                         idempotency_key: str | None = None) -> AppendResult:
-    return await execute(
-        store, ctx, stream_id=CATALOGUE_STREAM, stream_type=CATALOGUE_TYPE,
-        evolve=evolve_catalogue, decide=lambda state: decide_product(state, command, ctx),
-        command=command, idempotency_key=idempotency_key,
-    )
+                         idempotency_key: str | None = None) -> Outcome[dict[str, str]]:
+    return await execute(store, ctx, CATALOGUE, command,
+                         lambda state: decide_product(state, command, ctx),
+                         idempotency_key=idempotency_key)
 
 
 async def record_sale(store: EventStore, ctx: Context, command: RecordSale,
-                      idempotency_key: str | None = None) -> AppendResult:
+                      idempotency_key: str | None = None) -> Outcome[bool]:
     products = await load_catalogue(store)
     customer = customers.stream_id(command.customer_id)
     known = customer in await existing_streams(store, [customer])
-    return await execute(
-        store, ctx, stream_id=sale_stream(command.sale_id), stream_type=SALE_TYPE,
-        evolve=evolve_sale,
-        decide=lambda state: decide_sale(state, command, ctx, products=products,
-                                         customer_known=known),
-        command=command, idempotency_key=idempotency_key,
-    )
+    return await execute(store, ctx, _sale(command.sale_id), command,
+                         lambda state: decide_sale(state, command, ctx, products=products,
+                                                   customer_known=known),
+                         idempotency_key=idempotency_key)
 
 
 async def import_sales(store: EventStore, ctx: Context, import_id: str, parsed: ParsedRows,
-                       idempotency_key: str | None = None) -> AppendResult:
+                       idempotency_key: str | None = None) -> Outcome[bool]:
     command = ImportSales(import_id=import_id, sales=tuple(parsed.sales))
     # Who may import is answered before anything about the import itself is revealed.
     ctx.require_role(*SALE_WRITERS, action="import sales", rule="T2")
-    fp = fingerprint({"import": import_id, "command": command,
-                      "unreadable": sorted(parsed.problems)})
-    if idempotency_key is not None:
-        earlier = await store.earlier_result(ctx.actor.user_id, idempotency_key, fp)
-        if earlier is not None:
-            return earlier
-    if await existing_streams(store, [import_stream(import_id)]):
-        raise InvalidState(f"import {import_id} was already carried out", field="importId",
-                           rule="T2")
+    identity = {"import": import_id, "command": command, "unreadable": sorted(parsed.problems)}
+
+    async def decide(done: bool | None) -> Decision:
+        if done:
+            raise InvalidState(f"import {import_id} was already carried out", field="importId",
+                               rule="T2")
+        return await _decide_import(store, ctx, command, parsed)
+
+    return await run(store, ctx, _import(import_id), command, decide,
+                     idempotency_key=idempotency_key, identity=identity)
+
+
+async def _decide_import(store: EventStore, ctx: Context, command: ImportSales,
+                         parsed: ParsedRows) -> Decision:
     products = await load_catalogue(store)
     wanted_customers = {customers.stream_id(s.customer_id) for s in parsed.sales}
     found = await existing_streams(store, wanted_customers)
@@ -105,22 +120,14 @@ async def import_sales(store: EventStore, ctx: Context, import_id: str, parsed: 
     events, summary = decide_import(
         command, ctx, products=products, known_customers=known_customers,
         existing_sales=existing, row_numbers=parsed.numbers,
-        parse_problems=_as_problems(parsed.problems),
+        parse_problems=dict(sorted(parsed.problems.items())),
     )
-    appends = [StreamAppend(sale_stream(e.sale_id), SALE_TYPE, 0, [e]) for e in events]
-    appends.append(StreamAppend(import_stream(import_id), IMPORT_TYPE, 0, [summary]))
-    return await store.append(appends, metadata_for(ctx), idempotency_key=idempotency_key,
-                              command_fingerprint=fp)
-
-
-def _as_problems(problems: dict[int, list[Problem]]) -> dict[int, list[Problem]]:
-    return dict(sorted(problems.items()))
+    sales = [StreamAppend(sale_stream(e.sale_id), SALE_TYPE, 0, [e]) for e in events]
+    return Decision([summary], sales)
 
 
 async def sign_off_sales_table(store: EventStore, ctx: Context, command: SignOffSalesTable,
-                               idempotency_key: str | None = None) -> AppendResult:
-    return await execute(
-        store, ctx, stream_id=table_stream(command.year), stream_type=TABLE_TYPE,
-        evolve=evolve_table, decide=lambda state: decide_sign_off(state, command, ctx),
-        command=command, idempotency_key=idempotency_key,
-    )
+                               idempotency_key: str | None = None) -> Outcome[object]:
+    return await execute(store, ctx, _table(command.year), command,
+                         lambda state: decide_sign_off(state, command, ctx),
+                         idempotency_key=idempotency_key)

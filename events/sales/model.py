@@ -20,7 +20,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from events.customers.values import MAX_ID, MAX_NAME, Problems
 from events.sales.commands import (
     DefineProduct,
     ImportSales,
@@ -35,6 +34,7 @@ from events.shared.actors import Role
 from events.shared.context import Context
 from events.shared.errors import DomainError, InvalidState, Problem, ValidationFailed
 from events.shared.money import MAX_FEN
+from events.shared.validation import MAX_ID, MAX_NAME, Problems
 from events.store.envelope import Event
 
 CATALOGUE_STREAM = "catalogue"

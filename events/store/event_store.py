@@ -130,25 +130,46 @@ class EventStore:
         recorded_from: datetime | None = None,
         recorded_to: datetime | None = None,
     ) -> list[StoredEvent]:
-        """Events after a position, in position order, optionally filtered.
-
-        `upto` bounds the read by a head position read earlier; callers that filter use it to
-        know how far they have looked even when nothing matched.
-        """
-        rows = await self.pool.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
-            " AND ($3::bigint IS NULL OR position <= $3)"
-            " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
-            " AND ($5::text IS NULL OR stream_type = $5)"
-            " AND ($6::text IS NULL OR metadata->>'actor_id' = $6)"
-            " AND ($7::timestamptz IS NULL OR recorded_at >= $7)"
-            " AND ($8::timestamptz IS NULL OR recorded_at < $8)"
-            " ORDER BY position LIMIT $2",
-            after, limit, upto, list(types) if types else None, stream_type, actor_id,
-            recorded_from, recorded_to,
-        )
-        return [row_to_event(r) for r in rows]
+        """Events after a position, in position order, optionally filtered (see `read_after`)."""
+        return await read_after(self.pool, after, limit, types, upto=upto,
+                                stream_type=stream_type, actor_id=actor_id,
+                                recorded_from=recorded_from, recorded_to=recorded_to)
 
     async def head_position(self) -> int:
         value = await self.pool.fetchval("SELECT position FROM event_head")
         return int(value)
+
+
+async def read_after(
+    db: asyncpg.Pool | asyncpg.Connection,
+    after: int,
+    limit: int = 1000,
+    types: Sequence[str] | None = None,
+    *,
+    upto: int | None = None,
+    stream_type: str | None = None,
+    actor_id: str | None = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
+) -> list[StoredEvent]:
+    """THE read of the log by position: every reader (subscriptions, projections, webhook
+    deliveries, verification) goes through here, on a pool or on its own connection (a
+    projection reads inside the transaction that writes its rows).
+
+    `upto` bounds the read by a head position read earlier: every event up to a head read first
+    is committed and visible, and callers that filter use it to know how far they have looked
+    even when nothing matched.
+    """
+    rows = await db.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1"
+        " AND ($3::bigint IS NULL OR position <= $3)"
+        " AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))"
+        " AND ($5::text IS NULL OR stream_type = $5)"
+        " AND ($6::text IS NULL OR metadata->>'actor_id' = $6)"
+        " AND ($7::timestamptz IS NULL OR recorded_at >= $7)"
+        " AND ($8::timestamptz IS NULL OR recorded_at < $8)"
+        " ORDER BY position LIMIT $2",
+        after, limit, upto, list(types) if types else None, stream_type, actor_id,
+        recorded_from, recorded_to,
+    )
+    return [row_to_event(r) for r in rows]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from events.store.codec import to_data
-from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.event_store import read_after
 from events.store.hashing import GENESIS_HASH, event_hash
 
 BATCH = 5000
@@ -45,15 +45,10 @@ async def verify_chain(
         first: int | None = None
         last_seen = expected - 1
         while expected <= end:
-            rows = await conn.fetch(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 AND position <= $2"
-                " ORDER BY position LIMIT $3",
-                expected, end, BATCH,
-            )
-            if not rows:
+            page = await read_after(conn, expected - 1, BATCH, upto=end)
+            if not page:
                 break
-            for row in rows:
-                e = row_to_event(row)
+            for e in page:
                 if e.position != expected:
                     return VerifyReport(False, checked, first, last_seen, expected,
                                         f"event {expected} is missing (next found is {e.position})")

@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from events.customers.values import MAX_ID, MAX_TEXT, Problems
 from events.shared.context import Context
 from events.shared.errors import InvalidState, NotFound
+from events.shared.validation import MAX_ID, MAX_TEXT, Problems
 from events.store.envelope import Event
 from events.visits.commands import (
     CommitmentCommand,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from events.customers import model as customers
 from events.customers.handlers import customer_exists
-from events.handling import execute, execute_appends, load
+from events.handling import Decision, Outcome, Stream, execute, load, run
 from events.policy import model as policy
 from events.shared.context import Context
 from events.store.envelope import Event
@@ -28,6 +28,7 @@ from events.visits.commands import (
     prospects_found,
 )
 from events.visits.commitments import DEFAULT_FOLLOW_UP_DAYS
+from events.visits.model import VisitState
 
 
 async def follow_up_policy(store: EventStore, ctx: Context) -> tuple[int, int | None]:
@@ -40,13 +41,17 @@ async def follow_up_policy(store: EventStore, ctx: Context) -> tuple[int, int | 
     return in_force.figures.follow_up_delay_days, in_force.version
 
 
+def visit_stream(visit_id: str) -> Stream[VisitState]:
+    return Stream(visits.stream_id(visit_id), visits.STREAM_TYPE, visits.evolve)
+
+
 async def handle_visit(
     store: EventStore,
     ctx: Context,
     command: VisitCommand,
     *,
     idempotency_key: str | None = None,
-) -> AppendResult:
+) -> Outcome[VisitState]:
     """Any visit command except that logging a visit should go through log_visit (V6)."""
     exists = True
     if isinstance(command, PlanVisit | LogVisit):
@@ -56,17 +61,10 @@ async def handle_visit(
     if isinstance(command, FulfillCommitment):
         days, version = await follow_up_policy(store, ctx)
     return await execute(
-        store,
-        ctx,
-        stream_id=visits.stream_id(command.visit_id),
-        stream_type=visits.STREAM_TYPE,
-        evolve=visits.evolve,
-        decide=lambda state: visits.decide(
-            state, command, ctx, customer_exists=exists, follow_up_days=days
-        ),
-        command=command,
-        idempotency_key=idempotency_key,
-        policy_version=version,
+        store, ctx, visit_stream(command.visit_id), command,
+        lambda state: visits.decide(state, command, ctx, customer_exists=exists,
+                                    follow_up_days=days),
+        idempotency_key=idempotency_key, policy_version=version,
     )
 
 
@@ -75,6 +73,7 @@ class VisitLogOutcome:
     # last_position covers the visit and whatever the V6 process wrote, so a client reading
     # with atLeast sees the new prospects too.
     result: AppendResult
+    state: VisitState | None
     prospect_ids: tuple[str, ...] = ()
     credit_changes_recorded: int = 0
 
@@ -91,21 +90,20 @@ async def log_visit(
     customer commit together or not at all, so no finding is ever lost between two writes.
     A retry with the same idempotency key returns the first result."""
     exists = await customer_exists(store, command.customer_id)
-    result = await execute_appends(
-        store, ctx, stream_id=visits.stream_id(command.visit_id), command=command,
-        decide_appends=lambda: _decide_visit_and_findings(store, ctx, command, exists),
-        idempotency_key=idempotency_key,
-    )
-    return await _outcome(store, command.visit_id, result)
+
+    async def decide(state: VisitState | None) -> Decision:
+        return await _decide_visit_and_findings(store, ctx, command, state, exists)
+
+    outcome = await run(store, ctx, visit_stream(command.visit_id), command, decide,
+                        idempotency_key=idempotency_key)
+    return _logged(outcome)
 
 
 async def _decide_visit_and_findings(
-    store: EventStore, ctx: Context, command: LogVisit, exists: bool
-) -> list[StreamAppend]:
-    state, version = await load(store, visits.stream_id(command.visit_id), visits.evolve)
+    store: EventStore, ctx: Context, command: LogVisit, state: VisitState | None, exists: bool
+) -> Decision:
     decided = visits.decide(state, command, ctx, customer_exists=exists)
-    appends = [StreamAppend(visits.stream_id(command.visit_id), visits.STREAM_TYPE, version,
-                            decided)]
+    appends: list[StreamAppend] = []
     logged = next(e for e in decided if isinstance(e, VisitLogged))
     for register in prospects_found(logged):
         prospect, at = await load(store, customers.stream_id(register.customer_id),
@@ -124,15 +122,13 @@ async def _decide_visit_and_findings(
                 visited = customers.evolve(visited, event)
         if events:
             appends.append(StreamAppend(customer_stream, customers.STREAM_TYPE, at, events))
-    return appends
+    return Decision(decided, appends)
 
 
-async def _outcome(store: EventStore, visit_id: str, result: AppendResult) -> VisitLogOutcome:
+def _logged(outcome: Outcome[VisitState]) -> VisitLogOutcome:
     """What the client is told: the prospects and credit changes the logged visit produced
-    (derived from the stored VisitLogged, so a replayed retry answers the same)."""
-    for item in await store.read_stream(visits.stream_id(visit_id)):
-        event = item.event
-        if isinstance(event, VisitLogged):
-            prospects = tuple(r.customer_id for r in prospects_found(event))
-            return VisitLogOutcome(result, prospects, len(credit_changes_found(event)))
-    return VisitLogOutcome(result)
+    (kept in the visit's state, so a replayed retry answers the same)."""
+    state = outcome.state
+    if state is None:
+        return VisitLogOutcome(outcome.result, state)
+    return VisitLogOutcome(outcome.result, state, state.prospect_ids, state.credit_changes_found)

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from events.customers.values import MAX_ID, MAX_TEXT, Problems
 from events.shared.context import Context
 from events.shared.errors import InvalidState, NotFound, ValidationFailed
+from events.shared.validation import MAX_ID, MAX_TEXT, Problems
 from events.store.envelope import Event
 from events.visits.commands import (
     FileVisitReport,
@@ -23,6 +23,8 @@ from events.visits.commands import (
     VisitLogged,
     VisitPlanned,
     VisitReportFiled,
+    credit_changes_found,
+    prospects_found,
 )
 from events.visits.commitments import (
     DEFAULT_FOLLOW_UP_DAYS,
@@ -71,6 +73,9 @@ class VisitState:
     actual_date: date | None = None
     report_filed_on: date | None = None
     commitments: Mapping[str, CommitmentState] = field(default_factory=dict)
+    # V6: what logging the visit found (the customers it created, credit changes recorded).
+    prospect_ids: tuple[str, ...] = ()
+    credit_changes_found: int = 0
 
 
 def decide(
@@ -255,7 +260,9 @@ def evolve(state: VisitState | None, event: Event) -> VisitState:
             purposes=event.purposes,
         )
         return replace(
-            base, status=VisitStatus.LOGGED, actual_date=event.actual_date, purposes=event.purposes
+            base, status=VisitStatus.LOGGED, actual_date=event.actual_date, purposes=event.purposes,
+            prospect_ids=tuple(r.customer_id for r in prospects_found(event)),
+            credit_changes_found=len(credit_changes_found(event)),
         )
     if state is None:
         raise ValueError(f"{type(event).__name__} before the visit was planned or logged")

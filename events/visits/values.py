@@ -7,19 +7,12 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TypeVar
 
-from events.customers.values import (
-    MAX_NAME,
-    MAX_ORGANISATION,
-    MAX_TEXT,
-    Contact,
-    CreditDirection,
-    Problems,
-    check_contact,
-)
+from events.customers.values import MAX_ORGANISATION, Contact, CreditDirection, check_contact
 from events.shared.actors import Role
 from events.shared.context import Context
 from events.shared.errors import Forbidden
 from events.shared.money import MAX_FEN
+from events.shared.validation import MAX_NAME, MAX_TEXT, Problems
 
 WRITERS = (Role.STAFF, Role.MANAGER)
 T = TypeVar("T")

@@ -31,7 +31,7 @@ import httpx
 from events.shared import metrics, tracing
 from events.store.db import connect
 from events.store.envelope import StoredEvent
-from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.follow import follow
 from events.store.notifications import Notifier
 
 log = logging.getLogger(__name__)
@@ -141,17 +141,11 @@ async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notif
             hook = await pool.fetchrow(_HOOK, webhook_id)
             if hook is None or not hook["active"]:
                 return
-            # The head first, as in the projection runner: every event up to it is visible.
-            head = int(await pool.fetchval("SELECT position FROM event_head"))
-            rows = await pool.fetch(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 AND position <= $2"
-                " AND event_type = ANY($3::text[]) ORDER BY position LIMIT $4",
-                hook["last_position"], head, list(hook["event_types"]), BATCH)
-            for row in rows:
-                if not await _deliver(pool, client, webhook_id, row_to_event(row), config):
-                    return
-            if len(rows) < BATCH:
-                await notifier.wait(head)
+            async for page in follow(pool, notifier, hook["last_position"],
+                                     types=list(hook["event_types"]), page=BATCH):
+                for event in page:
+                    if not await _deliver(pool, client, webhook_id, event, config):
+                        return
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("webhook %s: %s; retrying", webhook_id, exc)
             await asyncio.sleep(config.standby_interval_s)

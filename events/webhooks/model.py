@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from events.customers.values import Problems
 from events.shared.actors import Role
 from events.shared.context import Context
 from events.shared.errors import Forbidden, InvalidState, NotFound
+from events.shared.validation import Problems
 from events.store.envelope import Event, event_class
 
 STREAM_TYPE = "webhook"

@@ -18,6 +18,8 @@ from typing import Any
 
 import asyncpg
 
+from projections.paging import Where
+
 # dimension -> the rollup columns that make its key
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "customer": ("customer_id",),
@@ -60,33 +62,25 @@ def build_sql(group_by: list[str], f: AggregateFilter, order: str) -> tuple[str,
     columns = list(dict.fromkeys(c for d in group_by for c in DIMENSIONS[d]))
     by_customer = "customer" in group_by or bool(f.customer_ids)
     table = "sales_rollup" if by_customer else "sales_dim_rollup"
-    conditions: list[str] = []
-    args: list[Any] = []
-
-    def where(sql: str, value: Any) -> None:
-        if value is not None and value != []:
-            args.append(value)
-            conditions.append(sql.replace("?", f"${len(args)}"))
-
-    where("year = ANY(?::smallint[])", f.years)
-    where("month >= ?::date", f.from_month)
-    where("month <= ?::date", f.to_month)
-    where("customer_id = ANY(?::text[])", f.customer_ids)
-    where("product_code = ANY(?::text[])", f.product_codes)
-    where("tier = ANY(?::text[])", f.tiers)
-    where("region = ANY(?::text[])", f.regions)
+    where = Where()
+    where.when(f.years or None, "year = ANY({}::smallint[])")
+    where.when(f.from_month, "month >= {}::date")
+    where.when(f.to_month, "month <= {}::date")
+    where.when(f.customer_ids or None, "customer_id = ANY({}::text[])")
+    where.when(f.product_codes or None, "product_code = ANY({}::text[])")
+    where.when(f.tiers or None, "tier = ANY({}::text[])")
+    where.when(f.regions or None, "region = ANY({}::text[])")
     keys = ", ".join(columns)
     ordering = [o for o in (ORDERS[order],) if o] + columns
     sql = (
         f"SELECT {keys + ', ' if keys else ''}sum(total_fen) AS s, sum(sale_count) AS n,"
         " min(min_fen) AS lo, max(max_fen) AS hi, count(*) OVER () AS groups"
-        f" FROM {table}"
-        + (" WHERE " + " AND ".join(conditions) if conditions else "")
+        f" FROM {table}{where.sql}"
         + (f" GROUP BY {keys}" if keys else "")
         + " HAVING sum(sale_count) > 0"
         + (" ORDER BY " + ", ".join(ordering) if ordering else "")
     )
-    return sql, args
+    return sql, where.params
 
 
 async def aggregate(pool: asyncpg.Pool, group_by: list[str], f: AggregateFilter, order: str,

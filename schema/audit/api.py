@@ -19,6 +19,7 @@ from events.bills.model import RestaurantBillSettled
 from events.customers import model as customers
 from events.meals import model as meals
 from events.meals.events import MealSettled
+from events.shared.validation import MAX_STREAM_ID
 from events.store.codec import to_data
 from events.store.envelope import Event, StoredEvent
 from events.visits import model as visits
@@ -26,7 +27,6 @@ from schema.audit.log import LOG_READERS, LoggedEvent, follow_log
 from schema.context import BadInput, ctx_of, require_reader
 
 SETTLEMENT_TYPES = [MealSettled.type_name(), RestaurantBillSettled.type_name()]
-MAX_ID = 200
 
 
 @strawberry.type(description="An aggregate rebuilt from its events recorded up to `at`.")
@@ -50,8 +50,8 @@ class AsOfState:
 
 def _check_id(value: str, field: str) -> None:
     # PostgreSQL text cannot hold NUL: refuse it as bad input rather than fail in the driver.
-    if len(value) > MAX_ID or "\x00" in value:
-        raise BadInput(f"{field} is at most {MAX_ID} characters, without NUL", field=field)
+    if len(value) > MAX_STREAM_ID or "\x00" in value:
+        raise BadInput(f"{field} is at most {MAX_STREAM_ID} characters, without NUL", field=field)
 
 
 def _replay(stored: list[StoredEvent], evolve: Callable[[Any, Event], Any]) -> Any:

@@ -13,12 +13,12 @@ from strawberry.types import Info
 from events.shared import metrics
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
+from events.store.follow import follow
 from events.store.verify import verify_chain
 from schema.context import ctx_of, require_reader
 
 # Who may read the whole log: the people who supervise, audit or integrate.
 LOG_READERS = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR, Role.INTEGRATION)
-SUBSCRIPTION_BATCH = 500
 
 
 @strawberry.type(description="One event of the append-only log, with who, when and why.")
@@ -112,25 +112,11 @@ class LogQueries:
 async def follow_log(
     info: Info[Any, Any], after: int, types: list[str] | None
 ) -> AsyncGenerator[StoredEvent, None]:
-    """Catch up from storage, then go live: every event after `after`, once, in order.
-
-    There is no separate live channel that could disagree with storage: the notifier only wakes
-    this loop, which always reads the log by position, so nothing is skipped or repeated.
-    """
-    ctx = ctx_of(info)
-    position = max(after, 0)  # last event delivered
-    scanned = position  # how far the log has been looked at (beyond it, with a type filter)
-    while True:
-        # The head first: every event up to it is committed and visible to the next read.
-        head = await ctx.store.head_position()
-        batch = await ctx.store.read_all(scanned, limit=SUBSCRIPTION_BATCH, types=types,
-                                         upto=head)
-        for event in batch:
-            position = event.position
+    """Catch up from storage, then go live: every event after `after`, once, in order."""
+    services = ctx_of(info).services
+    async for page in follow(services.pool, services.notifier, after, types=types):
+        for event in page:
             yield event
-        scanned = position if len(batch) == SUBSCRIPTION_BATCH else max(head, position)
-        if scanned >= head:
-            await ctx.services.notifier.wait(scanned)
 
 
 @strawberry.type

@@ -4,7 +4,7 @@ meals (each matched meal gets MealSettled in the same append), and read bill vs 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import asyncpg
 import strawberry
@@ -15,22 +15,23 @@ from events.bills.handlers import record_bill, settle_bill
 from events.bills.matching import restaurant_key
 from events.bills.model import (
     RecordRestaurantBill,
-    RestaurantBillSettled,
+    RestaurantBillState,
     SettleRestaurantBill,
 )
+from events.handling import Outcome
+from events.shared.context import Context
 from events.store.codec import to_data
-from events.store.event_store import EventStore
 from projections.meals.projection import signed_unsettled_ids
 from projections.runner import wait_for_position
-from schema.common import MutationOk, ok_fields, yuan
+from schema.common import MutationOk, yuan
 from schema.context import BadInput, KehuContext, ctx_of
-from schema.errors import attempt, result_union
-from schema.meals import types as meal_types_api  # noqa: F401  (registers PolicyBlockedError first)
+from schema.errors import MutationErrors
 from schema.meals.inputs import (
     RecordRestaurantBillInput,
     SettleRestaurantBillInput,
     bounded,
 )
+from schema.mutations import mutate, ok_fields
 
 
 @strawberry.type
@@ -60,10 +61,10 @@ class BillMutationOk(MutationOk):
     discrepancies: list[Discrepancy]
 
 
-RecordRestaurantBillResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RecordRestaurantBillResult", BillMutationOk)
-SettleRestaurantBillResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "SettleRestaurantBillResult", BillMutationOk)
+RecordRestaurantBillResult: TypeAlias = Annotated[BillMutationOk | MutationErrors,
+                                                   strawberry.union("RecordRestaurantBillResult")]
+SettleRestaurantBillResult: TypeAlias = Annotated[BillMutationOk | MutationErrors,
+                                                   strawberry.union("SettleRestaurantBillResult")]
 
 
 def discrepancies_of(lines: Sequence[dict[str, Any]],
@@ -74,14 +75,12 @@ def discrepancies_of(lines: Sequence[dict[str, Any]],
                     message=d["message"]) for d in meals]
 
 
-async def _bill_answer(store: EventStore, stream_id: str, result: Any) -> BillMutationOk:
-    stored = await store.read_stream(stream_id)
-    events = [s.event for s in stored]
-    last = events[-1] if events else None
-    bill_id = getattr(last, "bill_id", "")
-    settled = next((e for e in events if isinstance(e, RestaurantBillSettled)), None)
-    common = {**ok_fields(result), "bill_id": bill_id,
-              "restaurant": getattr(last, "restaurant", ""), "month": getattr(last, "month", "")}
+def _bill_answer(outcome: Outcome[RestaurantBillState]) -> BillMutationOk:
+    bill = outcome.state
+    assert bill is not None
+    settled = bill.settlement
+    common = {**ok_fields(outcome), "bill_id": bill.bill_id, "restaurant": bill.restaurant,
+              "month": bill.month}
     if settled is None:
         return BillMutationOk(**common, settled=False, settled_total=None, matched=[],
                               discrepancies=[])
@@ -107,10 +106,6 @@ def _candidates(ctx: KehuContext) -> Any:
     return candidates
 
 
-def _key(key: str | None) -> str | None:
-    return bounded(key, "idempotencyKey") if key is not None else None
-
-
 @strawberry.type
 class BillMutations:
     @strawberry.mutation(description="M13: record (or, before settlement, correct) a designated "
@@ -119,21 +114,18 @@ class BillMutations:
                                      input: RecordRestaurantBillInput,
                                      idempotency_key: str | None = None,
                                      ) -> RecordRestaurantBillResult:
-        ctx = ctx_of(info)
-        command_ctx = ctx.command_context()
-
-        async def action() -> BillMutationOk:
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> BillMutationOk:
             restaurant = bounded(input.restaurant, "restaurant")
             month = bounded(input.month, "month", 7)
             stream = restaurant_bills.stream_id(restaurant, month)
             bill_id = bounded(input.bill_id, "billId") if input.bill_id else stream
             command = RecordRestaurantBill(bill_id, restaurant, month,
                                            tuple(line.to_line() for line in input.lines))
-            result = await record_bill(ctx.store, command_ctx, command,
-                                       idempotency_key=_key(idempotency_key))
-            return await _bill_answer(ctx.store, stream, result)
+            return _bill_answer(await record_bill(ctx.store, command_ctx, command,
+                                                  idempotency_key=key))
 
-        return await attempt(action)
+        return await mutate(info, idempotency_key, action)
 
     @strawberry.mutation(description="M13: audit the month's bill against the signed meals and "
                          "settle it; unmatched lines and meals are discrepancies with reasons.")
@@ -141,20 +133,16 @@ class BillMutations:
                                      input: SettleRestaurantBillInput,
                                      idempotency_key: str | None = None,
                                      ) -> SettleRestaurantBillResult:
-        ctx = ctx_of(info)
-        command_ctx = ctx.command_context()
-
-        async def action() -> BillMutationOk:
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> BillMutationOk:
             command = SettleRestaurantBill(bounded(input.restaurant, "restaurant"),
                                            bounded(input.month, "month", 7),
                                            bounded(input.note, "note", 2000))
-            result = await settle_bill(ctx.store, command_ctx, command,
-                                       candidates=_candidates(ctx),
-                                       idempotency_key=_key(idempotency_key))
-            stream = restaurant_bills.stream_id(command.restaurant, command.month)
-            return await _bill_answer(ctx.store, stream, result)
+            return _bill_answer(await settle_bill(ctx.store, command_ctx, command,
+                                                  candidates=_candidates(ctx),
+                                                  idempotency_key=key))
 
-        return await attempt(action)
+        return await mutate(info, idempotency_key, action)
 
 
 @strawberry.type(description="One restaurant's month: the bill beside the signed meals (M13).")

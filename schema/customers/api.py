@@ -12,10 +12,11 @@ from strawberry.types import Info
 
 from events.customers.commands import CustomerCommand
 from events.customers.handlers import handle_customer
+from events.shared.context import Context
 from projections.customers.queries import customer_by_id, customer_page, customer_where
 from projections.paging import cursor_values, text_filter
-from schema.common import Connection, connection, ok_fields
-from schema.context import ctx_of, require_reader
+from schema.common import Connection, connection
+from schema.context import KehuContext, ctx_of, require_reader
 from schema.customers.inputs import (
     ChangeCustomerStatusInput,
     ChangeCustomerTierInput,
@@ -26,25 +27,22 @@ from schema.customers.inputs import (
     UpdateCustomerInput,
 )
 from schema.customers.types import Customer, CustomerMutationOk
-from schema.entity_ids import check_key, new_id
-from schema.errors import attempt, result_union
+from schema.entity_ids import new_id
+from schema.errors import MutationErrors
+from schema.mutations import IdempotencyKey, mutate, ok_fields
 
-RegisterCustomerResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RegisterCustomerResult", CustomerMutationOk)
-UpdateCustomerResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "UpdateCustomerResult", CustomerMutationOk)
-RecordCreditChangeResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RecordCreditChangeResult", CustomerMutationOk)
-ChangeCustomerTierResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "ChangeCustomerTierResult", CustomerMutationOk)
-PromoteProspectResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "PromoteProspectResult", CustomerMutationOk)
-ChangeCustomerStatusResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "ChangeCustomerStatusResult", CustomerMutationOk)
-
-IdempotencyKey: TypeAlias = Annotated[str | None, strawberry.argument(
-    description="Retrying with the same key writes nothing new and returns the first result.")]
-
+RegisterCustomerResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
+                                               strawberry.union("RegisterCustomerResult")]
+UpdateCustomerResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
+                                             strawberry.union("UpdateCustomerResult")]
+RecordCreditChangeResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
+                                                 strawberry.union("RecordCreditChangeResult")]
+ChangeCustomerTierResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
+                                                 strawberry.union("ChangeCustomerTierResult")]
+PromoteProspectResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
+                                              strawberry.union("PromoteProspectResult")]
+ChangeCustomerStatusResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
+                                                   strawberry.union("ChangeCustomerStatusResult")]
 
 def company_today(info: Info[Any, Any]) -> date:
     return datetime.now(ctx_of(info).settings.timezone).date()
@@ -52,18 +50,15 @@ def company_today(info: Info[Any, Any]) -> date:
 
 async def run_customer_command(
     info: Info[Any, Any], key: str | None, make: Callable[[], CustomerCommand]
-) -> Any:
-    ctx = ctx_of(info)
-    command_ctx = ctx.command_context()  # unauthenticated: a GraphQL error, not a result
-
-    async def run() -> CustomerMutationOk:
-        check_key(key)
+) -> CustomerMutationOk | MutationErrors:
+    async def action(ctx: KehuContext, command_ctx: Context,
+                     key: str | None) -> CustomerMutationOk:
         command = make()
-        result = await handle_customer(ctx.store, command_ctx, command, idempotency_key=key)
-        return CustomerMutationOk(**ok_fields(result),
+        outcome = await handle_customer(ctx.store, command_ctx, command, idempotency_key=key)
+        return CustomerMutationOk(**ok_fields(outcome),
                                   customer_id=strawberry.ID(command.customer_id))
 
-    return await attempt(run)
+    return await mutate(info, key, action)
 
 
 @strawberry.type

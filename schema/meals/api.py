@@ -4,13 +4,11 @@ expenses in their own modules, composed into this module's QUERIES and MUTATIONS
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry.types import Info
 
-from events.handling import load
-from events.meals import model as meals
 from events.meals.commands import (
     ApproveMeal,
     CompleteMealPaperwork,
@@ -24,11 +22,12 @@ from events.meals.commands import (
 from events.meals.handlers import handle_meal
 from events.meals.state import MealStatus
 from events.shared.actors import Actor
+from events.shared.context import Context
 from schema.bills.api import BillMutations, BillQueries
-from schema.common import MutationOk, ok_fields
-from schema.context import ctx_of
-from schema.errors import attempt, result_union
-from schema.meals import types as meal_types_api  # noqa: F401  (registers PolicyBlockedError first)
+from schema.common import MutationOk
+from schema.context import KehuContext
+from schema.entity_ids import new_id
+from schema.errors import MutationErrors
 from schema.meals.expenses import ExpenseQueries
 from schema.meals.inputs import (
     ApproveMealInput,
@@ -41,10 +40,10 @@ from schema.meals.inputs import (
     SignMealCostInput,
     bounded,
     meal_id,
-    new_id,
 )
 from schema.meals.queries import MealQueries
 from schema.meals.types import MealFinding
+from schema.mutations import mutate, ok_fields
 
 
 @strawberry.type(description="A meal command was carried out; the meal as it now stands.")
@@ -57,48 +56,44 @@ class MealMutationOk(MutationOk):
     cost_findings: list[MealFinding]
 
 
-RequestMealResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RequestMealResult", MealMutationOk)
-ApproveMealResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "ApproveMealResult", MealMutationOk)
-RejectMealResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RejectMealResult", MealMutationOk)
-ApproveMealVerballyResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "ApproveMealVerballyResult", MealMutationOk)
-CompleteMealPaperworkResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "CompleteMealPaperworkResult", MealMutationOk)
-IssueMealVouchersResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "IssueMealVouchersResult", MealMutationOk)
-RecordMealCostResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RecordMealCostResult", MealMutationOk)
-SignMealCostResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "SignMealCostResult", MealMutationOk)
-DenyReimbursementResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "DenyReimbursementResult", MealMutationOk)
+RequestMealResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                          strawberry.union("RequestMealResult")]
+ApproveMealResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                          strawberry.union("ApproveMealResult")]
+RejectMealResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                         strawberry.union("RejectMealResult")]
+ApproveMealVerballyResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                                  strawberry.union("ApproveMealVerballyResult")]
+CompleteMealPaperworkResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                                    strawberry.union("CompleteMealPaperworkResult")]
+IssueMealVouchersResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                                strawberry.union("IssueMealVouchersResult")]
+RecordMealCostResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                             strawberry.union("RecordMealCostResult")]
+SignMealCostResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                           strawberry.union("SignMealCostResult")]
+DenyReimbursementResult: TypeAlias = Annotated[MealMutationOk | MutationErrors,
+                                                strawberry.union("DenyReimbursementResult")]
 
 
 async def run_meal(
     info: Info[Any, Any], build: Callable[[Actor], MealCommand], key: str | None
-) -> Any:
-    """Build the command, run it, answer with the meal's new state; refusals become types."""
-    ctx = ctx_of(info)
-    command_ctx = ctx.command_context()
+) -> MealMutationOk | MutationErrors:
+    """Build the command, run it, answer with the meal's state as the runner decided it."""
 
-    async def action() -> MealMutationOk:
-        idempotency_key = bounded(key, "idempotencyKey") if key is not None else None
-        command = build(command_ctx.actor)
-        result = await handle_meal(ctx.store, command_ctx, command,
-                                   idempotency_key=idempotency_key)
-        state, _ = await load(ctx.store, meals.stream_id(command.meal_id), meals.evolve)
+    async def action(ctx: KehuContext, command_ctx: Context, key: str | None) -> MealMutationOk:
+        outcome = await handle_meal(ctx.store, command_ctx, build(command_ctx.actor),
+                                    idempotency_key=key)
+        state = outcome.state
         assert state is not None
         return MealMutationOk(
-            **ok_fields(result), meal_id=strawberry.ID(state.meal_id), status=state.status,
+            **ok_fields(outcome), meal_id=strawberry.ID(state.meal_id), status=state.status,
             policy_version=state.policy_version,
             findings=[MealFinding.of(f) for f in state.findings],
             cost_findings=[MealFinding.of(f) for f in state.cost_findings],
         )
 
-    return await attempt(action)
+    return await mutate(info, key, action)
 
 
 @strawberry.type
@@ -107,7 +102,8 @@ class MealMutations:
     async def request_meal(self, info: Info[Any, Any], input: MealFormInput,
                            idempotency_key: str | None = None) -> RequestMealResult:
         return await run_meal(info, lambda actor: RequestMeal(
-            new_id(actor, idempotency_key, "meal"), input.to_form()), idempotency_key)
+            new_id(None, field="mealId", actor=actor, key=idempotency_key, kind="meal"),
+            input.to_form()), idempotency_key)
 
     @strawberry.mutation(description="M2/M6: a manager approves another's request.")
     async def approve_meal(self, info: Info[Any, Any], input: ApproveMealInput,
@@ -128,7 +124,8 @@ class MealMutations:
         idempotency_key: str | None = None,
     ) -> ApproveMealVerballyResult:
         return await run_meal(info, lambda actor: input.to_command(
-            new_id(actor, idempotency_key, "meal")), idempotency_key)
+            new_id(None, field="mealId", actor=actor, key=idempotency_key, kind="meal")),
+            idempotency_key)
 
     @strawberry.mutation(description="M11: the requester completes the written request in time.")
     async def complete_meal_paperwork(

@@ -4,7 +4,7 @@ of meals not rejected or denied reimbursement (M14)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from enum import Enum, StrEnum
 from typing import Annotated, Any
 
@@ -14,6 +14,8 @@ from strawberry.types import Info
 
 from events.bills.matching import restaurant_key
 from events.policy.values import CustomerTier, Host, MealType
+from events.shared.validation import MAX_ID, MAX_NAME
+from projections.expenses.queries import ExpenseCriteria, expense_groups
 from schema.common import yuan
 from schema.context import BadInput, ctx_of
 from schema.meals import types as meal_types_api  # noqa: F401  (the shared enums)
@@ -29,17 +31,6 @@ class ExpenseDimension(StrEnum):
     MEAL_TYPE = "meal_type"
 
 
-# Each dimension: the SQL that groups, the SQL that labels the group ($1 is the time zone).
-_SQL = {
-    ExpenseDimension.MONTH: ("to_char(meal_at AT TIME ZONE $1, 'YYYY-MM')",) * 2,
-    ExpenseDimension.RESTAURANT: ("restaurant_key", "min(restaurant)"),
-    ExpenseDimension.CUSTOMER: ("customer_id", "customer_id"),
-    ExpenseDimension.CUSTOMER_TIER: ("customer_tier", "customer_tier"),
-    ExpenseDimension.HOST: ("host", "host"),
-    ExpenseDimension.MEAL_TYPE: ("meal_type", "meal_type"),
-}
-
-
 @strawberry.enum(description="Order of expense groups; ties are broken by the group keys.")
 class ExpenseOrder(Enum):
     KEY = strawberry.enum_value(
@@ -48,19 +39,6 @@ class ExpenseOrder(Enum):
     TOTAL_ASC = strawberry.enum_value("total_asc", description="Smallest spend first.")
     COUNT_DESC = strawberry.enum_value("count_desc", description="Most meals first.")
     COUNT_ASC = strawberry.enum_value("count_asc", description="Fewest meals first.")
-
-
-_ORDERS = {ExpenseOrder.KEY: None, ExpenseOrder.TOTAL_DESC: "total_fen DESC",
-           ExpenseOrder.TOTAL_ASC: "total_fen ASC", ExpenseOrder.COUNT_DESC: "meals DESC",
-           ExpenseOrder.COUNT_ASC: "meals ASC"}
-
-
-def order_sql(order: ExpenseOrder, dims: list[ExpenseDimension]) -> str:
-    """A total order: the chosen one, then every group key (so equal totals keep a stable
-    order), month first so that dates read in date order."""
-    keys = sorted(dims, key=lambda d: d is not ExpenseDimension.MONTH)
-    ordering = [o for o in (_ORDERS[order],) if o] + [d.value for d in keys]
-    return " ORDER BY " + ", ".join(ordering) if ordering else ""
 
 
 @strawberry.input
@@ -72,6 +50,19 @@ class ExpenseFilter:
     meal_type: MealType | None = None
     signed_only: bool = strawberry.field(
         default=False, description="Only meals whose cost a manager signed (M12).")
+
+    def criteria(self) -> ExpenseCriteria:
+        if self.customer_id is not None and len(self.customer_id) > MAX_ID:
+            raise BadInput(f"at most {MAX_ID} characters", field="filter.customerId")
+        if self.restaurant is not None and len(self.restaurant) > MAX_NAME:
+            raise BadInput(f"at most {MAX_NAME} characters", field="filter.restaurant")
+        return ExpenseCriteria(
+            customer_id=self.customer_id,
+            restaurant_key=restaurant_key(self.restaurant) if self.restaurant else None,
+            customer_tier=self.customer_tier.value if self.customer_tier else None,
+            host=self.host.value if self.host else None,
+            meal_type=self.meal_type.value if self.meal_type else None,
+            signed_only=self.signed_only)
 
 
 @strawberry.type(description="One group: the dimensions asked for are set, the others null.")
@@ -108,24 +99,6 @@ def group_from_row(r: asyncpg.Record, dims: list[ExpenseDimension]) -> ExpenseGr
     )
 
 
-def _filters(f: ExpenseFilter | None, args: list[Any]) -> list[str]:
-    if f is None:
-        return []
-    where = ["signed"] if f.signed_only else []
-    pairs: list[tuple[str, Any]] = [
-        ("customer_id = ${}", f.customer_id),
-        ("restaurant_key = ${}", restaurant_key(f.restaurant[:200]) if f.restaurant else None),
-        ("customer_tier = ${}", f.customer_tier.value if f.customer_tier else None),
-        ("host = ${}", f.host.value if f.host else None),
-        ("meal_type = ${}", f.meal_type.value if f.meal_type else None),
-    ]
-    for sql, value in pairs:
-        if value is not None:
-            args.append(value)
-            where.append(sql.format(len(args)))
-    return where
-
-
 @strawberry.type
 class ExpenseQueries:
     @strawberry.field(description="Spend by the chosen dimensions between two days (inclusive, "
@@ -141,24 +114,9 @@ class ExpenseQueries:
         if to_day < from_day or (to_day - from_day).days > 3660:
             raise BadInput("from must not be after to; at most ten years", field="to")
         await ctx.read_after(at_least)
-        tz = ctx.settings.timezone
         dims = list(dict.fromkeys(group_by))
-        args: list[Any] = [tz.key, datetime.combine(from_day, time(), tz),
-                           datetime.combine(to_day + timedelta(days=1), time(), tz)]
-        # $1 (the time zone) typed here too, for queries that do not group by month.
-        where = ["$1::text IS NOT NULL", "amount_fen IS NOT NULL", "NOT closed",
-                 "meal_at >= $2", "meal_at < $3"]
-        where += _filters(filter, args)
-        owner = ctx.visible_owner()
-        if owner is not None:
-            args.append(owner)
-            where.append(f"requested_by = ${len(args)}")
-        labels = ", ".join(f"{_SQL[d][1]} AS {d.value}" for d in dims)
-        groups = ", ".join(_SQL[d][0] for d in dims)
-        rows = await ctx.pool.fetch(
-            f"SELECT {labels + ', ' if labels else ''}count(*) AS meals,"
-            f" sum(amount_fen) AS total_fen FROM meal_expenses WHERE {' AND '.join(where)}"
-            f"{' GROUP BY ' + groups if groups else ''}{order_sql(order_by, dims)}",
-            *args,
-        )
-        return [group_from_row(r, dims) for r in rows if r["meals"]]
+        rows = await expense_groups(ctx.pool, ctx.settings.timezone, from_day, to_day,
+                                    [d.value for d in dims],
+                                    filter.criteria() if filter else ExpenseCriteria(),
+                                    ctx.visible_owner(), order=order_by.name.lower())
+        return [group_from_row(r, dims) for r in rows]

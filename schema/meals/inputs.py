@@ -4,7 +4,6 @@ result: nothing is written."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 
 import strawberry
@@ -12,11 +11,8 @@ import strawberry
 from events.bills.matching import BillLine
 from events.meals.commands import ApproveMealVerbally, MealRequestForm, RecordMealCost
 from events.policy.values import Host, MealType
-from events.shared.actors import Actor
 from events.shared.errors import ValidationFailed
 from schema.common import MAX_NAME, fen
-
-_IDS = uuid.UUID("5b1d0a52-8f0c-4d43-9a51-8c7a0e5f1a10")
 
 
 def bounded(value: str, field: str, limit: int = MAX_NAME) -> str:
@@ -24,13 +20,6 @@ def bounded(value: str, field: str, limit: int = MAX_NAME) -> str:
         raise ValidationFailed.single(field, f"{field} is longer than {limit} characters")
     return value
 
-
-def new_id(actor: Actor, idempotency_key: str | None, kind: str) -> str:
-    """A fresh id; derived from the idempotency key when there is one, so a retried command is
-    the same command (same fingerprint) and replays instead of being a reused key."""
-    if idempotency_key is None:
-        return uuid.uuid4().hex
-    return uuid.uuid5(_IDS, f"{kind}:{actor.user_id}:{idempotency_key}").hex
 
 
 @strawberry.input(description="The written meal request (M3, M4). Amounts in yuan, e.g. '540.00'.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import strawberry
 from strawberry.types import Info
 
@@ -19,15 +18,20 @@ from events.meals.state import MealStatus
 from events.policy.handlers import in_force_on
 from events.policy.values import CustomerTier, Host, MealType
 from events.shared.errors import DomainError
-from projections.paging import decode_cursor
-from schema.common import Connection, connection, fen
-from schema.context import BadInput, KehuContext, ctx_of
-from schema.meals.types import MealFinding, MealRequest, meal_from_row
-
-_OPEN_EXCEPTION = (
-    "((policy_exception AND status = 'requested') OR (cost_blocked AND status IN"
-    " ('held', 'pending_paperwork', 'paperwork_completed')))"
+from events.shared.validation import MAX_ID, MAX_NAME
+from projections.meals.queries import (
+    OPEN_EXCEPTION,
+    PAPERWORK_OUTSTANDING,
+    MealCriteria,
+    meal_by_id,
+    meal_cursor,
+    meal_page,
+    meal_where,
+    work_list,
 )
+from schema.common import Connection, connection, fen
+from schema.context import BadInput, ctx_of
+from schema.meals.types import MealFinding, MealRequest, meal_from_row
 
 
 @strawberry.input
@@ -38,6 +42,17 @@ class MealFilter:
     restaurant: str | None = None
     meal_from: datetime | None = strawberry.field(default=None, name="from")
     meal_to: datetime | None = strawberry.field(default=None, name="to")
+
+    def criteria(self) -> MealCriteria:
+        for field, value in (("customerId", self.customer_id),
+                             ("requestedBy", self.requested_by)):
+            if value is not None and len(value) > MAX_ID:
+                raise BadInput(f"at most {MAX_ID} characters", field=f"filter.{field}")
+        if self.restaurant is not None and len(self.restaurant) > MAX_NAME:
+            raise BadInput(f"at most {MAX_NAME} characters", field="filter.restaurant")
+        return MealCriteria([s.value for s in self.status] if self.status else None,
+                            self.customer_id, self.requested_by, self.restaurant,
+                            self.meal_from, self.meal_to)
 
 
 @strawberry.input(description="A meal as a form has it; customerId or customerTier.")
@@ -63,50 +78,6 @@ class MealEvaluation:
         description="True: a request needs an exception reason and explicit approval (M6).")
 
 
-async def _meals(ctx: KehuContext, where: list[str], args: list[Any], limit: int,
-                 after: list[Any] | None = None) -> tuple[list[asyncpg.Record], int]:
-    owner = ctx.visible_owner()
-    if owner is not None:
-        args.append(owner)
-        where.append(f"requested_by = ${len(args)}")
-    clause = " AND ".join(where) or "true"
-    total = await ctx.pool.fetchval(f"SELECT count(*) FROM meal_requests WHERE {clause}", *args)
-    page_where = clause
-    if after is not None:
-        args = [*args, datetime.fromisoformat(after[0]), after[1]]
-        page_where += f" AND (requested_at, meal_id) < (${len(args) - 1}, ${len(args)})"
-    rows = await ctx.pool.fetch(
-        f"SELECT * FROM meal_requests WHERE {page_where}"
-        f" ORDER BY requested_at DESC, meal_id DESC LIMIT {limit + 1}", *args,
-    )
-    return rows, int(total)
-
-
-def _filter_sql(f: MealFilter | None) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    args: list[Any] = []
-    if f is None:
-        return where, args
-    pairs: list[tuple[str, Any]] = [
-        ("status = ANY(${})", [s.value for s in f.status] if f.status else None),
-        ("customer_id = ${}", f.customer_id), ("requested_by = ${}", f.requested_by),
-        ("restaurant = ${}", f.restaurant), ("meal_at >= ${}", f.meal_from),
-        ("meal_at < ${}", f.meal_to),
-    ]
-    for sql, value in pairs:
-        if value is not None:
-            args.append(value)
-            where.append(sql.format(len(args)))
-    return where, args
-
-
-def _cursor(after: str | None) -> list[Any] | None:
-    values = decode_cursor(after)
-    if values is not None and (len(values) != 2 or not all(isinstance(v, str) for v in values)):
-        raise BadInput("not a cursor returned by this API", field="after")
-    return values
-
-
 @strawberry.type
 class MealQueries:
     @strawberry.field(description="One meal request (None when unknown or not yours to see).")
@@ -114,8 +85,10 @@ class MealQueries:
                            at_least: int | None = None) -> MealRequest | None:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
-        rows, _ = await _meals(ctx, ["meal_id = $1"], [str(id)], 1)
-        return meal_from_row(rows[0]) if rows else None
+        if len(id) > MAX_ID:
+            return None
+        row = await meal_by_id(ctx.pool, str(id), ctx.visible_owner())
+        return meal_from_row(row) if row else None
 
     @strawberry.field(description="Meal requests, newest first, as cursor pages.")
     async def meal_requests(
@@ -125,8 +98,8 @@ class MealQueries:
         ctx = ctx_of(info)
         limit = ctx.page_size(first)
         await ctx.read_after(at_least)
-        where, args = _filter_sql(filter)
-        rows, total = await _meals(ctx, where, args, limit, _cursor(after))
+        where = meal_where(ctx.visible_owner(), filter.criteria() if filter else MealCriteria())
+        rows, total = await meal_page(ctx.pool, where, meal_cursor(after), limit)
         return connection(rows, limit, total, node=meal_from_row,  # type: ignore[no-any-return]
                           key=lambda r: (r["requested_at"].isoformat(), r["meal_id"]))
 
@@ -136,8 +109,9 @@ class MealQueries:
                               at_least: int | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
-        rows, _ = await _meals(ctx, [_OPEN_EXCEPTION], [], ctx.page_size(first))
-        return [meal_from_row(r) for r in rows[: ctx.page_size(first)]]
+        rows = await work_list(ctx.pool, OPEN_EXCEPTION, ctx.visible_owner(),
+                               ctx.page_size(first))
+        return [meal_from_row(r) for r in rows]
 
     @strawberry.field(description="M11: verbally approved meals whose paperwork is outstanding; "
                       "overdue: only those past their deadline (company time zone).")
@@ -146,13 +120,10 @@ class MealQueries:
                                 at_least: int | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
-        where = ["status IN ('verbally_approved', 'pending_paperwork')"]
-        args: list[Any] = []
-        if overdue:
-            args.append(ctx.command_context().today)
-            where.append("paperwork_due < $1")
-        rows, _ = await _meals(ctx, where, args, ctx.page_size(first))
-        return [meal_from_row(r) for r in rows[: ctx.page_size(first)]]
+        rows = await work_list(ctx.pool, PAPERWORK_OUTSTANDING, ctx.visible_owner(),
+                               ctx.page_size(first),
+                               due_before=ctx.command_context().today if overdue else None)
+        return [meal_from_row(r) for r in rows]
 
     @strawberry.field(description="M13: signed meals not yet settled with a restaurant bill.")
     async def unsettled_signed_meals(self, info: Info[Any, Any], restaurant: str | None = None,
@@ -160,9 +131,12 @@ class MealQueries:
                                      at_least: int | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
-        where, args = _filter_sql(MealFilter(status=[MealStatus.SIGNED], restaurant=restaurant))
-        rows, _ = await _meals(ctx, where, args, ctx.page_size(first))
-        return [meal_from_row(r) for r in rows[: ctx.page_size(first)]]
+        if restaurant is not None and len(restaurant) > MAX_NAME:
+            raise BadInput(f"at most {MAX_NAME} characters", field="restaurant")
+        rows = await work_list(ctx.pool, "true", ctx.visible_owner(), ctx.page_size(first),
+                               criteria=MealCriteria([MealStatus.SIGNED.value],
+                                                     restaurant=restaurant))
+        return [meal_from_row(r) for r in rows]
 
     @strawberry.field(description="Dry run for forms: every finding the rule book in force on "
                       "the meal date gives (M5-M8); writes nothing.")
@@ -173,7 +147,9 @@ class MealQueries:
         try:
             tier = input.customer_tier
             if input.customer_id is not None:
-                tier = await customer_tier(ctx.store, input.customer_id[:200])
+                if len(input.customer_id) > MAX_ID:
+                    raise BadInput(f"at most {MAX_ID} characters", field="customerId")
+                tier = await customer_tier(ctx.store, input.customer_id)
             if tier is None:
                 raise BadInput("give customerId or customerTier", field="customerId")
             version = await in_force_on(ctx.store, meal_day(command_ctx, input.meal_at))

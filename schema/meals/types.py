@@ -15,58 +15,13 @@ import strawberry
 from strawberry.types import Info
 
 from events.meals import model as meals
-from events.meals.rules import Finding, PolicyBlocked, Severity
 from events.meals.state import MealStatus
 from events.policy.values import CustomerTier, Host, MealType
 from events.store.envelope import StoredEvent
 from schema.common import yuan
 from schema.context import ctx_of
-from schema.errors import MutationError, register_error
-
-# The domain's own enums are the GraphQL enums: one vocabulary from events to the API.
-strawberry.enum(MealType, description="The standard of a meal (M3/M5).")
-strawberry.enum(Host, description="Who gives the meal, which decides the banquet cap (M5).")
-
-
-
-import schema.enums  # noqa: E402, F401  (wraps CustomerTier once for every module)
-
-strawberry.enum(MealStatus, description="Where a meal request is in its life cycle.")
-strawberry.enum(Severity, name="FindingSeverity",
-                description="block: refused unless an approved exception (M6); warn: guidance.")
-
-
-@strawberry.type(description="One finding of the rule book on a meal, naming its rule.")
-class MealFinding:
-    rule: str
-    severity: Severity
-    message: str
-    actual: str = strawberry.field(description="What was compared, e.g. per person '215.00'.")
-    limit: str = strawberry.field(description="What it was compared with, e.g. cap '200.00'.")
-
-    @classmethod
-    def of(cls, f: Finding) -> MealFinding:
-        return cls(rule=f.rule, severity=f.severity, message=f.message, actual=f.actual,
-                   limit=f.limit)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MealFinding:
-        return cls(rule=data["rule"], severity=Severity(data["severity"]),
-                   message=data["message"], actual=data["actual"], limit=data["limit"])
-
-
-@strawberry.type(description="The meal breaks the rule book and carries no exception reason "
-                 "(M6): every blocking finding, with the figures it compared.")
-class PolicyBlockedError(MutationError):
-    findings: list[MealFinding]
-
-
-def _blocked(exc: PolicyBlocked) -> PolicyBlockedError:
-    return PolicyBlockedError(message=exc.message, code=exc.code, rule=exc.rule,
-                              findings=[MealFinding.of(f) for f in exc.findings])
-
-
-register_error(PolicyBlocked, PolicyBlockedError, _blocked)
+from schema.errors import MealFinding as MealFinding
+from schema.errors import PolicyBlockedError as PolicyBlockedError
 
 
 @strawberry.type(description="One step in a meal's history, from its event stream.")

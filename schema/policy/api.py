@@ -7,6 +7,7 @@ book, installed on first start (`install_seed_rule_book`, called by the server's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeAlias
 
@@ -16,18 +17,19 @@ from strawberry.types import Info
 
 from events.policy.figures import AccompanyingBracket, CapRule, Share
 from events.policy.handlers import handle_policy, install_seed
-from events.policy.model import ApprovePolicy, DraftPolicy, PolicyFigures
+from events.policy.model import ApprovePolicy, DraftPolicy, PolicyCommand, PolicyFigures
 from events.policy.values import CustomerTier, Host, MealType
 from events.shared.actors import SYSTEM
 from events.shared.context import Context
 from events.shared.errors import ValidationFailed
 from events.store.codec import from_data
 from projections.policies.projection import all_versions, version_in_force
-from schema.common import MAX_NAME, MAX_TEXT, MutationOk, fen, ok_fields, yuan
-from schema.context import Services, ctx_of
-from schema.errors import attempt, result_union
-from schema.meals import types as meal_types_api  # noqa: F401  (the shared enums and error types)
+from schema.common import MAX_NAME, MAX_TEXT, MutationOk, fen, yuan
+from schema.context import KehuContext, Services, ctx_of
+from schema.errors import MutationErrors
+from schema.meals import types as meal_types_api  # noqa: F401  (the shared enums)
 from schema.meals.inputs import bounded
+from schema.mutations import mutate, ok_fields
 
 MAX_ROWS = 100  # cap rows or brackets in one version: far above the source's dozen
 
@@ -157,24 +159,21 @@ class PolicyMutationOk(MutationOk):
     version: int
 
 
-DraftPolicyResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "DraftPolicyResult", PolicyMutationOk)
-ApprovePolicyResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "ApprovePolicyResult", PolicyMutationOk)
+DraftPolicyResult: TypeAlias = Annotated[PolicyMutationOk | MutationErrors,
+                                          strawberry.union("DraftPolicyResult")]
+ApprovePolicyResult: TypeAlias = Annotated[PolicyMutationOk | MutationErrors,
+                                            strawberry.union("ApprovePolicyResult")]
 
 
-async def _run(info: Info[Any, Any], build: Any, key: str | None) -> Any:
-    ctx = ctx_of(info)
-    command_ctx = ctx.command_context()
-
-    async def action() -> PolicyMutationOk:
+async def _run(info: Info[Any, Any], build: Callable[[], PolicyCommand],
+               key: str | None) -> PolicyMutationOk | MutationErrors:
+    async def action(ctx: KehuContext, command_ctx: Context,
+                     key: str | None) -> PolicyMutationOk:
         command = build()
-        idempotency_key = bounded(key, "idempotencyKey") if key is not None else None
-        result = await handle_policy(ctx.store, command_ctx, command,
-                                     idempotency_key=idempotency_key)
-        return PolicyMutationOk(**ok_fields(result), version=command.version)
+        outcome = await handle_policy(ctx.store, command_ctx, command, idempotency_key=key)
+        return PolicyMutationOk(**ok_fields(outcome), version=command.version)
 
-    return await attempt(action)
+    return await mutate(info, key, action)
 
 
 @strawberry.type

@@ -3,7 +3,6 @@ CSV text), signOffSalesTable; and the products query."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeAlias
 
@@ -12,42 +11,16 @@ from strawberry.types import Info
 
 from events.sales.commands import DefineProduct, RecordSale, SignOffSalesTable
 from events.sales.handlers import define_product, import_sales, record_sale, sign_off_sales_table
-from events.sales.model import MAX_IMPORT_ROWS, ImportRejected
+from events.sales.model import MAX_IMPORT_ROWS
 from events.sales.rows import parse_rows, read_csv
+from events.shared.context import Context
 from events.shared.errors import ValidationFailed
-from events.store.event_store import AppendResult
-from schema.common import MutationOk, fen, ok_fields, yuan
-from schema.context import ctx_of, require_reader
-from schema.errors import MutationError, attempt, register_error, result_union
+from schema.common import MutationOk, fen, yuan
+from schema.context import KehuContext, ctx_of, require_reader
+from schema.errors import MutationErrors
+from schema.mutations import IdempotencyKey, mutate, ok_fields
 
 MAX_CSV_CHARS = 8_000_000  # ~100,000 rows; the request body limit applies first
-
-
-@strawberry.type
-class ImportRowError:
-    row: int = strawberry.field(description="1-based: the n-th row of the list or CSV data.")
-    field: str
-    rule: str | None
-    message: str
-
-
-@strawberry.type(description="Some rows are invalid: nothing of the import was written.")
-class ImportRejectedError(MutationError):
-    field: str | None
-    total_rows: int
-    bad_rows: int
-    rows: list[ImportRowError]
-
-
-def _rejected(exc: ImportRejected) -> ImportRejectedError:
-    return ImportRejectedError(
-        message=exc.message, code=exc.code, rule=exc.rule, field=exc.field,
-        total_rows=exc.total_rows, bad_rows=len({r.row for r in exc.rows}),
-        rows=[ImportRowError(row=r.row, field=r.field, rule=r.rule, message=r.message)
-              for r in exc.rows])
-
-
-register_error(ImportRejected, ImportRejectedError, _rejected)  # before the unions below
 
 
 @strawberry.type
@@ -78,14 +51,14 @@ class SignOffOk(MutationOk):
     year: int
 
 
-DefineProductResult: TypeAlias = result_union("DefineProductResult", ProductOk)  # type: ignore[valid-type]
-RecordSaleResult: TypeAlias = result_union("RecordSaleResult", SaleOk)  # type: ignore[valid-type]
-ImportSalesResult: TypeAlias = result_union("ImportSalesResult", ImportSalesOk)  # type: ignore[valid-type]
-SignOffResult: TypeAlias = result_union("SignOffSalesTableResult", SignOffOk)  # type: ignore[valid-type]
-
-IdempotencyKey: TypeAlias = Annotated[str | None, strawberry.argument(
-    description="Retrying with the same key writes nothing new and returns the first result.")]
-
+DefineProductResult: TypeAlias = Annotated[ProductOk | MutationErrors,
+                                            strawberry.union("DefineProductResult")]
+RecordSaleResult: TypeAlias = Annotated[SaleOk | MutationErrors,
+                                         strawberry.union("RecordSaleResult")]
+ImportSalesResult: TypeAlias = Annotated[ImportSalesOk | MutationErrors,
+                                          strawberry.union("ImportSalesResult")]
+SignOffResult: TypeAlias = Annotated[SignOffOk | MutationErrors,
+                                      strawberry.union("SignOffSalesTableResult")]
 
 @strawberry.input
 class DefineProductInput:
@@ -146,67 +119,50 @@ def _import_rows(input: ImportSalesInput) -> list[dict[str, str | None]]:
     return [r.as_row() for r in input.rows or []]
 
 
-async def _run(info: Info[Any, Any], action: Callable[[], Awaitable[Any]]) -> Any:
-    ctx_of(info).require_actor()  # unauthenticated: a GraphQL error, not a result
-    return await attempt(action)
-
-
 @strawberry.type
 class SalesMutations:
     @strawberry.mutation(description="Add a product to the catalogue or rename it (managers).")
     async def define_product(self, info: Info[Any, Any], input: DefineProductInput,
                              idempotency_key: IdempotencyKey = None) -> DefineProductResult:
-        ctx = ctx_of(info)
-
-        async def run() -> ProductOk:
+        async def run(ctx: KehuContext, command_ctx: Context, key: str | None) -> ProductOk:
             command = DefineProduct(code=input.code, name=input.name)
-            result = await define_product(ctx.store, ctx.command_context(), command,
-                                          idempotency_key)
+            result = await define_product(ctx.store, command_ctx, command, key)
             return ProductOk(**ok_fields(result), product=Product(code=input.code,
                                                                   name=input.name))
-        return await _run(info, run)
+        return await mutate(info, idempotency_key, run)
 
     @strawberry.mutation(description="Record one sale (T2).")
     async def record_sale(self, info: Info[Any, Any], input: RecordSaleInput,
                           idempotency_key: IdempotencyKey = None) -> RecordSaleResult:
-        ctx = ctx_of(info)
-
-        async def run() -> SaleOk:
+        async def run(ctx: KehuContext, command_ctx: Context, key: str | None) -> SaleOk:
             command = RecordSale(sale_id=input.sale_id, customer_id=input.customer_id,
                                  product_code=input.product_code,
                                  amount_fen=fen(input.amount, "amount") or 0,
                                  sold_on=input.sold_on, reference=input.reference)
-            result = await record_sale(ctx.store, ctx.command_context(), command,
-                                       idempotency_key)
+            result = await record_sale(ctx.store, command_ctx, command, key)
             return SaleOk(**ok_fields(result), sale_id=strawberry.ID(input.sale_id))
-        return await _run(info, run)
+        return await mutate(info, idempotency_key, run)
 
     @strawberry.mutation(description="Import many sales at once: all or nothing (T2).")
     async def import_sales(self, info: Info[Any, Any], input: ImportSalesInput,
                            idempotency_key: IdempotencyKey = None) -> ImportSalesResult:
-        ctx = ctx_of(info)
-
-        async def run() -> ImportSalesOk:
+        async def run(ctx: KehuContext, command_ctx: Context, key: str | None) -> ImportSalesOk:
             parsed = parse_rows(_import_rows(input))
-            result: AppendResult = await import_sales(ctx.store, ctx.command_context(),
-                                                      input.import_id, parsed, idempotency_key)
+            result = await import_sales(ctx.store, command_ctx, input.import_id, parsed, key)
             return ImportSalesOk(**ok_fields(result), import_id=strawberry.ID(input.import_id),
                                  imported=len(parsed.sales),
                                  total=yuan(sum(s.amount_fen for s in parsed.sales)) or "0.00")
-        return await _run(info, run)
+        return await mutate(info, idempotency_key, run)
 
     @strawberry.mutation(description="Sign a year's sales analysis table off (T2 signatures).")
     async def sign_off_sales_table(self, info: Info[Any, Any], input: SignOffSalesTableInput,
                                    idempotency_key: IdempotencyKey = None) -> SignOffResult:
-        ctx = ctx_of(info)
-
-        async def run() -> SignOffOk:
+        async def run(ctx: KehuContext, command_ctx: Context, key: str | None) -> SignOffOk:
             command = SignOffSalesTable(year=input.year, compiled_by=input.compiled_by,
                                         filled_by=input.filled_by, reviewed_by=input.reviewed_by)
-            result = await sign_off_sales_table(ctx.store, ctx.command_context(), command,
-                                                idempotency_key)
+            result = await sign_off_sales_table(ctx.store, command_ctx, command, key)
             return SignOffOk(**ok_fields(result), year=input.year)
-        return await _run(info, run)
+        return await mutate(info, idempotency_key, run)
 
 
 @strawberry.type

@@ -8,24 +8,23 @@ logFollowUp. Queries: visit, visits, commitments, followUps. Staff see only thei
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
-from events.handling import load
+from events.handling import Outcome
 from events.shared.actors import Role
 from events.shared.context import Context
-from events.visits import model as visits
 from events.visits.handlers import handle_visit, log_visit
 from events.visits.model import VisitState
 from projections.paging import cursor_values, date_range
 from projections.visits.queries import visit_by_id, visit_page, visit_where
-from schema.common import Connection, connection, ok_fields
-from schema.context import ctx_of, require_reader
-from schema.customers.api import IdempotencyKey
-from schema.entity_ids import check_key, new_id, ref
-from schema.errors import attempt, result_union
+from schema.common import Connection, connection
+from schema.context import KehuContext, ctx_of, require_reader
+from schema.entity_ids import new_id, ref
+from schema.errors import MutationErrors
+from schema.mutations import IdempotencyKey, mutate, ok_fields
 from schema.visits.commitments import CommitmentQueries
 from schema.visits.inputs import (
     FileVisitReportInput,
@@ -38,50 +37,44 @@ from schema.visits.inputs import (
 )
 from schema.visits.types import CommitmentMutationOk, LogVisitOk, Visit, VisitMutationOk
 
-PlanVisitResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "PlanVisitResult", VisitMutationOk)
-LogVisitResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "LogVisitResult", LogVisitOk)
-FileVisitReportResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "FileVisitReportResult", VisitMutationOk)
-RecordCommitmentResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RecordCommitmentResult", CommitmentMutationOk)
-FulfillCommitmentResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "FulfillCommitmentResult", CommitmentMutationOk)
-LogFollowUpResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "LogFollowUpResult", CommitmentMutationOk)
+T = TypeVar("T")
+
+PlanVisitResult: TypeAlias = Annotated[VisitMutationOk | MutationErrors,
+                                        strawberry.union("PlanVisitResult")]
+LogVisitResult: TypeAlias = Annotated[LogVisitOk | MutationErrors,
+                                       strawberry.union("LogVisitResult")]
+FileVisitReportResult: TypeAlias = Annotated[VisitMutationOk | MutationErrors,
+                                              strawberry.union("FileVisitReportResult")]
+RecordCommitmentResult: TypeAlias = Annotated[CommitmentMutationOk | MutationErrors,
+                                               strawberry.union("RecordCommitmentResult")]
+FulfillCommitmentResult: TypeAlias = Annotated[CommitmentMutationOk | MutationErrors,
+                                                strawberry.union("FulfillCommitmentResult")]
+LogFollowUpResult: TypeAlias = Annotated[CommitmentMutationOk | MutationErrors,
+                                          strawberry.union("LogFollowUpResult")]
 
 VISIT_READERS = (Role.STAFF, Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR)
 
 
-async def _state(info: Info[Any, Any], visit_id: str) -> VisitState:
-    """The visit as just written, for the ok result (the write side, not a lagging view)."""
-    state, _ = await load(ctx_of(info).store, visits.stream_id(visit_id), visits.evolve)
-    assert state is not None
-    return state
-
-
 async def _run(info: Info[Any, Any], key: str | None,
-               action: Callable[[Context], Awaitable[Any]]) -> Any:
-    command_ctx = ctx_of(info).command_context()  # unauthenticated: a GraphQL error
+               action: Callable[[Context, str | None], Awaitable[T]]) -> T | MutationErrors:
+    async def run(ctx: KehuContext, command_ctx: Context, key: str | None) -> T:
+        return await action(command_ctx, key)
 
-    async def run() -> Any:
-        check_key(key)
-        return await action(command_ctx)
-
-    return await attempt(run)
+    return await mutate(info, key, run)
 
 
-async def _visit_ok(info: Info[Any, Any], result: Any, visit_id: str) -> VisitMutationOk:
-    state = await _state(info, visit_id)
-    return VisitMutationOk(**ok_fields(result), visit_id=strawberry.ID(visit_id),
+def _visit_ok(outcome: Outcome[VisitState]) -> VisitMutationOk:
+    state = outcome.state
+    assert state is not None
+    return VisitMutationOk(**ok_fields(outcome), visit_id=strawberry.ID(state.visit_id),
                            status=state.status)
 
 
-async def _commitment_ok(info: Info[Any, Any], result: Any, visit_id: str,
-                         commitment_id: str) -> CommitmentMutationOk:
-    c = (await _state(info, visit_id)).commitments[commitment_id]
-    return CommitmentMutationOk(**ok_fields(result), visit_id=strawberry.ID(visit_id),
+def _commitment_ok(outcome: Outcome[VisitState], commitment_id: str) -> CommitmentMutationOk:
+    state = outcome.state
+    assert state is not None
+    c = state.commitments[commitment_id]
+    return CommitmentMutationOk(**ok_fields(outcome), visit_id=strawberry.ID(state.visit_id),
                                 commitment_id=strawberry.ID(commitment_id), status=c.status,
                                 follow_up_due=c.follow_up_due)
 
@@ -91,20 +84,19 @@ class VisitMutations:
     @strawberry.mutation(description="Plan a visit (V1-V3): it is planned before it happens.")
     async def plan_visit(self, info: Info[Any, Any], input: PlanVisitInput,
                          idempotency_key: IdempotencyKey = None) -> PlanVisitResult:
-        async def act(ctx: Context) -> Any:
+        async def act(ctx: Context, key: str | None) -> Any:
             visit_id = new_id(input.id, field="id", actor=ctx.actor, key=idempotency_key,
                               kind="visit")
             command = input.to_command(visit_id)
-            result = await handle_visit(ctx_of(info).store, ctx, command,
-                                        idempotency_key=idempotency_key)
-            return await _visit_ok(info, result, visit_id)
+            return _visit_ok(await handle_visit(ctx_of(info).store, ctx, command,
+                                                idempotency_key=key))
         return await _run(info, idempotency_key, act)
 
     @strawberry.mutation(description="Log a visit (V4-V9); findings of prospects and credit "
                          "changes are recorded on customers at once (V6).")
     async def log_visit(self, info: Info[Any, Any], input: LogVisitInput,
                         idempotency_key: IdempotencyKey = None) -> LogVisitResult:
-        async def act(ctx: Context) -> Any:
+        async def act(ctx: Context, key: str | None) -> Any:
             if input.unplanned and input.visit_id is None:
                 visit_id = new_id(None, field="visitId", actor=ctx.actor, key=idempotency_key,
                                   kind="visit")
@@ -114,8 +106,9 @@ class VisitMutations:
             else:
                 visit_id = input.planned_visit_id()
             outcome = await log_visit(ctx_of(info).store, ctx, input.to_command(visit_id),
-                                      idempotency_key=idempotency_key)
-            state = await _state(info, visit_id)
+                                      idempotency_key=key)
+            state = outcome.state
+            assert state is not None
             return LogVisitOk(
                 **ok_fields(outcome.result), visit_id=strawberry.ID(visit_id),
                 status=state.status, unplanned=state.unplanned,
@@ -127,25 +120,23 @@ class VisitMutations:
     @strawberry.mutation(description="File the report and record card (V10): completes it.")
     async def file_visit_report(self, info: Info[Any, Any], input: FileVisitReportInput,
                                 idempotency_key: IdempotencyKey = None) -> FileVisitReportResult:
-        async def act(ctx: Context) -> Any:
+        async def act(ctx: Context, key: str | None) -> Any:
             command = input.to_command()
-            result = await handle_visit(ctx_of(info).store, ctx, command,
-                                        idempotency_key=idempotency_key)
-            return await _visit_ok(info, result, command.visit_id)
+            return _visit_ok(await handle_visit(ctx_of(info).store, ctx, command,
+                                                idempotency_key=key))
         return await _run(info, idempotency_key, act)
 
     @strawberry.mutation(description="Record a commitment made on a logged visit (V11).")
     async def record_commitment(self, info: Info[Any, Any], input: RecordCommitmentInput,
                                 idempotency_key: IdempotencyKey = None) -> RecordCommitmentResult:
-        async def act(ctx: Context) -> Any:
+        async def act(ctx: Context, key: str | None) -> Any:
             commitment_id = new_id(input.id, field="id", actor=ctx.actor, key=idempotency_key,
                                    kind="commitment")
             if input.owner_id is not None:
                 ref(input.owner_id, "ownerId")
             command = input.to_command(commitment_id, ctx.actor.user_id)
-            result = await handle_visit(ctx_of(info).store, ctx, command,
-                                        idempotency_key=idempotency_key)
-            return await _commitment_ok(info, result, command.visit_id, commitment_id)
+            return _commitment_ok(await handle_visit(ctx_of(info).store, ctx, command,
+                                                     idempotency_key=key), commitment_id)
         return await _run(info, idempotency_key, act)
 
     @strawberry.mutation(description="Fulfil a commitment (V11); its follow-up becomes due "
@@ -154,21 +145,21 @@ class VisitMutations:
         self, info: Info[Any, Any], input: FulfillCommitmentInput,
         idempotency_key: IdempotencyKey = None,
     ) -> FulfillCommitmentResult:
-        async def act(ctx: Context) -> Any:
+        async def act(ctx: Context, key: str | None) -> Any:
             command = input.to_command(ctx.today)
-            result = await handle_visit(ctx_of(info).store, ctx, command,
-                                        idempotency_key=idempotency_key)
-            return await _commitment_ok(info, result, command.visit_id, command.commitment_id)
+            return _commitment_ok(await handle_visit(ctx_of(info).store, ctx, command,
+                                                     idempotency_key=key),
+                                  command.commitment_id)
         return await _run(info, idempotency_key, act)
 
     @strawberry.mutation(description="Log the follow-up visit with satisfaction 1-5 (V12).")
     async def log_follow_up(self, info: Info[Any, Any], input: LogFollowUpInput,
                             idempotency_key: IdempotencyKey = None) -> LogFollowUpResult:
-        async def act(ctx: Context) -> Any:
+        async def act(ctx: Context, key: str | None) -> Any:
             command = input.to_command(ctx.today)
-            result = await handle_visit(ctx_of(info).store, ctx, command,
-                                        idempotency_key=idempotency_key)
-            return await _commitment_ok(info, result, command.visit_id, command.commitment_id)
+            return _commitment_ok(await handle_visit(ctx_of(info).store, ctx, command,
+                                                     idempotency_key=key),
+                                  command.commitment_id)
         return await _run(info, idempotency_key, act)
 
 

@@ -1,29 +1,26 @@
-"""Webhooks over GraphQL: an integration registers a URL and event types; Kehu pushes them.
-
-Integrations may not write business records (handling.execute refuses them), but subscribing is
-exactly what they may do, so these two commands append their events directly, after the pure
-decide() of events/webhooks.py has checked role and input.
-"""
+"""Webhooks over GraphQL: an integration registers a URL and event types; Kehu pushes them
+(the commands are in events/webhooks/handlers.py)."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from events.handling import load, metadata_for
 from events.shared.actors import Role
-from events.store.event_store import AppendResult, StreamAppend, fingerprint
+from events.shared.context import Context
+from events.shared.errors import ValidationFailed
+from events.shared.validation import MAX_ID
 from events.webhooks import model as webhooks
-from schema.common import MutationOk, ok_fields
-from schema.context import BadInput, KehuContext, ctx_of, require_reader
-from schema.errors import attempt, result_union
+from events.webhooks.handlers import deactivate_webhook, register_webhook
+from schema.common import MutationOk
+from schema.context import KehuContext, ctx_of, require_reader
+from schema.errors import MutationErrors
+from schema.mutations import IdempotencyKey, mutate, ok_fields
 
 # Who sees webhooks: integrations their own; these roles every one.
 SEE_ALL = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR)
@@ -86,12 +83,10 @@ class DeactivateWebhookInput:
     reason: str | None = None
 
 
-RegisterWebhookResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "RegisterWebhookResult", RegisterWebhookOk)
-DeactivateWebhookResult: TypeAlias = result_union(  # type: ignore[valid-type]
-    "DeactivateWebhookResult", DeactivateWebhookOk)
-MAX_KEY = 200
-
+RegisterWebhookResult: TypeAlias = Annotated[RegisterWebhookOk | MutationErrors,
+                                              strawberry.union("RegisterWebhookResult")]
+DeactivateWebhookResult: TypeAlias = Annotated[DeactivateWebhookOk | MutationErrors,
+                                                strawberry.union("DeactivateWebhookResult")]
 _SELECT = """
 SELECT w.id, w.url, w.event_types, w.description, w.active, w.created_by, w.created_at,
        d.last_position, d.delivered, d.attempts, d.consecutive_failures, d.last_error,
@@ -106,106 +101,40 @@ async def _fetch(pool: asyncpg.Pool, webhook_id: str) -> Webhook:
     return Webhook.from_row(row)
 
 
-def _webhook_id(result: AppendResult) -> str:
-    (sid,) = result.versions
-    return sid.removeprefix("webhook-")
-
-
-def _check_key(key: str | None) -> None:
-    if key is not None and (not 0 < len(key) <= MAX_KEY or "\x00" in key):
-        raise BadInput(f"idempotencyKey is 1 to {MAX_KEY} characters", field="idempotencyKey")
-
-
-async def _register(ctx: KehuContext, data: RegisterWebhookInput,
-                    key: str | None) -> RegisterWebhookOk:
-    _check_key(key)
-    cctx = ctx.command_context()
-    command = webhooks.RegisterWebhook(uuid.uuid4().hex, data.url, tuple(data.event_types),
-                                       data.description or "")
-    # The id is fresh per call, so it is left out: a retry is the same command.
-    fp = fingerprint({"command": replace(command, webhook_id=""), "type": "RegisterWebhook"})
-    if key is not None:
-        earlier = await ctx.store.earlier_result(cctx.actor.user_id, key, fp)
-        if earlier is not None:
-            return RegisterWebhookOk(**ok_fields(earlier), secret=None,
-                                     webhook=await _fetch(ctx.pool, _webhook_id(earlier)))
-    new_events = webhooks.decide(None, command, cctx)
-    secret = secrets.token_urlsafe(32)
-    head = await ctx.store.head_position()
-    # Rows first, inactive, then the event, then active: a crash in between leaves an inactive
-    # row that delivers nothing, never an active webhook the audit log does not show.
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO webhooks (id, url, event_types, description, secret, created_by, active)"
-            " VALUES ($1, $2, $3, $4, $5, $6, false)",
-            command.webhook_id, command.url.strip(), list(dict.fromkeys(command.event_types)),
-            command.description.strip(), secret, cctx.actor.user_id)
-        # Deliveries start with events after registration.
-        await conn.execute("INSERT INTO webhook_deliveries (webhook_id, last_position)"
-                           " VALUES ($1, $2)", command.webhook_id, head)
-    result = await ctx.store.append(
-        [StreamAppend(webhooks.stream_id(command.webhook_id), webhooks.STREAM_TYPE, 0,
-                      new_events)],
-        metadata_for(cctx), idempotency_key=key, command_fingerprint=fp)
-    if result.replayed:  # the same command raced itself; the winner's webhook is the answer
-        await _forget(ctx.pool, command.webhook_id)
-        return RegisterWebhookOk(**ok_fields(result), secret=None,
-                                 webhook=await _fetch(ctx.pool, _webhook_id(result)))
-    await ctx.pool.execute("UPDATE webhooks SET active = true WHERE id = $1", command.webhook_id)
-    return RegisterWebhookOk(**ok_fields(result), secret=secret,
-                             webhook=await _fetch(ctx.pool, command.webhook_id))
-
-
-async def _forget(pool: asyncpg.Pool, webhook_id: str) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM webhook_deliveries WHERE webhook_id = $1", webhook_id)
-        await conn.execute("DELETE FROM webhooks WHERE id = $1", webhook_id)
-
-
-async def _deactivate(ctx: KehuContext, data: DeactivateWebhookInput,
-                      key: str | None) -> DeactivateWebhookOk:
-    _check_key(key)
-    cctx = ctx.command_context()
-    if len(data.id) > MAX_KEY or "\x00" in data.id:
-        raise BadInput("not a webhook id", field="id")
-    command = webhooks.DeactivateWebhook(str(data.id), data.reason or "")
-    sid = webhooks.stream_id(command.webhook_id)
-    state, version = await load(ctx.store, sid, webhooks.evolve)
-    fp = fingerprint({"stream": sid, "command": command, "type": "DeactivateWebhook"})
-    if key is not None and (earlier := await ctx.store.earlier_result(
-            cctx.actor.user_id, key, fp)) is not None:
-        return DeactivateWebhookOk(**ok_fields(earlier),
-                                   webhook=await _fetch(ctx.pool, command.webhook_id))
-    new_events = webhooks.decide(state, command, cctx)
-    result = await ctx.store.append([StreamAppend(sid, webhooks.STREAM_TYPE, version, new_events)],
-                                    metadata_for(cctx), idempotency_key=key,
-                                    command_fingerprint=fp)
-    # The deliverer re-reads `active` before every attempt and stops.
-    await ctx.pool.execute("UPDATE webhooks SET active = false, deactivated_at = now()"
-                           " WHERE id = $1", command.webhook_id)
-    return DeactivateWebhookOk(**ok_fields(result),
-                               webhook=await _fetch(ctx.pool, command.webhook_id))
-
-
 @strawberry.type
 class WebhookMutations:
     @strawberry.mutation(description="Push events of the given types to a URL, signed.")
     async def register_webhook(
         self, info: Info[Any, Any], input: RegisterWebhookInput,
-        idempotency_key: str | None = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> RegisterWebhookResult:
-        ctx = ctx_of(info)
-        result: Any = await attempt(lambda: _register(ctx, input, idempotency_key))
-        return result
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> RegisterWebhookOk:
+            command = webhooks.RegisterWebhook(uuid.uuid4().hex, input.url,
+                                               tuple(input.event_types), input.description or "")
+            done = await register_webhook(ctx.store, ctx.pool, command_ctx, command,
+                                          idempotency_key=key)
+            return RegisterWebhookOk(**ok_fields(done.outcome), secret=done.secret,
+                                     webhook=await _fetch(ctx.pool, done.webhook_id))
+
+        return await mutate(info, idempotency_key, action)
 
     @strawberry.mutation(description="Stop a webhook's deliveries (its registrant or a manager).")
     async def deactivate_webhook(
         self, info: Info[Any, Any], input: DeactivateWebhookInput,
-        idempotency_key: str | None = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> DeactivateWebhookResult:
-        ctx = ctx_of(info)
-        result: Any = await attempt(lambda: _deactivate(ctx, input, idempotency_key))
-        return result
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> DeactivateWebhookOk:
+            if len(input.id) > MAX_ID or "\x00" in input.id:
+                raise ValidationFailed.single("id", "not a webhook id", "format")
+            command = webhooks.DeactivateWebhook(str(input.id), input.reason or "")
+            outcome = await deactivate_webhook(ctx.store, ctx.pool, command_ctx, command,
+                                               idempotency_key=key)
+            return DeactivateWebhookOk(**ok_fields(outcome),
+                                       webhook=await _fetch(ctx.pool, command.webhook_id))
+
+        return await mutate(info, idempotency_key, action)
 
 
 @strawberry.type

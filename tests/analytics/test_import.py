@@ -55,7 +55,7 @@ async def test_T2_import_of_twenty_thousand_rows_is_one_append(store: EventStore
     import_id = random_id("imp-")
     parsed = parse_rows(read_csv(_csv(rows)))
     started = time.perf_counter()
-    result = await import_sales(store, b.ctx(b.STAFF), import_id, parsed)
+    result = (await import_sales(store, b.ctx(b.STAFF), import_id, parsed)).result
     elapsed = time.perf_counter() - started
     print(f"import of 20,000 rows: {elapsed:.2f} s ({20_000 / elapsed:,.0f} rows/s)")
     assert result.last_position - result.first_position + 1 == 20_001  # sales + the summary

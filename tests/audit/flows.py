@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from events.customers import model as customers
 from events.customers.commands import ChangeCustomerTier, RegisterCustomer
+from events.customers.handlers import customer_stream
 from events.customers.values import Tier
 from events.handling import execute
 from events.meals import model as meals
 from events.meals.commands import (
     ApproveMeal,
+    ApproveMealVerbally,
     MealCommand,
     MealRequestForm,
     RecordMealCost,
@@ -20,13 +22,17 @@ from events.meals.commands import (
     SettleMeal,
     SignMealCost,
 )
+from events.meals.handlers import meal_stream
+from events.meals.model import MealState, RuleBook
 from events.policy.figures import SEED_FIGURES
 from events.policy.values import CustomerTier, Host, MealType
 from events.shared.actors import Actor, Role
 from events.shared.context import Context
+from events.store.envelope import Event
 from events.store.event_store import AppendResult, EventStore
 from events.visits import model as visits
 from events.visits.commands import PlanVisit
+from events.visits.handlers import visit_stream
 from events.visits.values import VisitPurpose
 from tests.random_refs import random_id
 
@@ -44,13 +50,20 @@ def manager() -> Actor:
 async def meal_command(store: EventStore, actor: Actor, command: MealCommand,
                        now: datetime) -> AppendResult:
     ctx = Context(actor=actor, now=now, correlation_id=random_id("corr-"))
-    return await execute(
-        store, ctx, stream_id=meals.stream_id(command.meal_id), stream_type=meals.STREAM_TYPE,
-        evolve=meals.evolve, command=command, policy_version=POLICY_VERSION,
-        decide=lambda state: meals.decide(state, command, ctx, figures=SEED_FIGURES,
-                                          policy_version=POLICY_VERSION,
-                                          customer_tier=CustomerTier.IMPORTANT),
-    )
+    outcome = await execute(store, ctx, meal_stream(command.meal_id), command,
+                            lambda state: _decide_meal(state, command, ctx),
+                            policy_version=POLICY_VERSION)
+    return outcome.result
+
+
+def _decide_meal(state: MealState | None, command: MealCommand, ctx: Context) -> list[Event]:
+    """Decide on the seed rule book, for an important customer, without the store's lookups."""
+    rules = RuleBook(SEED_FIGURES, POLICY_VERSION)
+    if isinstance(command, RequestMeal | ApproveMealVerbally):
+        return meals.decide_new(state, command, ctx, rules, CustomerTier.IMPORTANT)
+    if isinstance(command, RecordMealCost):
+        return meals.decide_cost(state, command, ctx, rules)
+    return meals.decide_step(state, command, ctx)
 
 
 def meal_form(meal_at: datetime) -> MealRequestForm:
@@ -85,11 +98,10 @@ async def settled_meal(store: EventStore) -> AppendResult:
 async def customer_command(store: EventStore, actor: Actor,
                            command: RegisterCustomer | ChangeCustomerTier) -> AppendResult:
     ctx = Context(actor=actor, now=datetime.now(UTC), correlation_id=random_id("corr-"))
-    return await execute(
-        store, ctx, stream_id=customers.stream_id(command.customer_id),
-        stream_type=customers.STREAM_TYPE, evolve=customers.evolve, command=command,
-        decide=lambda state: customers.decide(state, command, ctx),
-    )
+    return (await execute(
+        store, ctx, customer_stream(command.customer_id), command,
+        lambda state: customers.decide(state, command, ctx),
+    )).result
 
 
 async def register_then_promote(store: EventStore, customer_id: str, actor: Actor) -> None:
@@ -103,8 +115,7 @@ async def plan_visit(store: EventStore, visit_id: str, actor: Actor) -> AppendRe
     ctx = Context(actor=actor, now=datetime.now(UTC), correlation_id=random_id("corr-"))
     command = PlanVisit(visit_id, random_id("c-"), date.today() + timedelta(days=3),
                         (VisitPurpose.LEARN_NEEDS,), ("hear their plans for next year",))
-    return await execute(
-        store, ctx, stream_id=visits.stream_id(visit_id), stream_type=visits.STREAM_TYPE,
-        evolve=visits.evolve, command=command,
-        decide=lambda state: visits.decide(state, command, ctx, customer_exists=True),
-    )
+    return (await execute(
+        store, ctx, visit_stream(visit_id), command,
+        lambda state: visits.decide(state, command, ctx, customer_exists=True),
+    )).result

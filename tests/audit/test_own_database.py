@@ -14,7 +14,7 @@ from events.store.db import create_pool
 from events.store.event_store import EventStore
 from tests.audit import flows
 from tests.audit.receiver import run_receiver
-from tests.audit.test_webhooks import SETTLEMENTS, register, wait_for
+from tests.audit.webhook_support import SETTLEMENTS, register, wait_for
 from tests.live import gql, run_server, token
 from tests.random_refs import random_id
 

@@ -13,7 +13,7 @@ from events.store.notifications import Notifier
 from events.webhooks.delivery import DeliveryConfig, Dispatcher
 from tests.audit import flows
 from tests.audit.receiver import run_receiver
-from tests.audit.test_webhooks import wait_for
+from tests.audit.webhook_support import wait_for
 from tests.random_refs import random_id
 
 CONFIG = DeliveryConfig(retry_base_s=0.05, retry_max_s=0.2, standby_interval_s=0.1)

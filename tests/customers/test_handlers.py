@@ -13,6 +13,7 @@ from events.customers.handlers import customer_exists, handle_customer, load_cus
 from events.customers.values import Contact, CreditDirection, CustomerStatus
 from events.handling import execute, load
 from events.policy import model as policy
+from events.policy.handlers import POLICY_STREAM
 from events.shared.actors import SYSTEM
 from events.shared.context import Context
 from events.shared.errors import Forbidden, InvalidState, NotFound
@@ -157,7 +158,8 @@ async def test_V11_V12_commitment_fulfilment_and_follow_up_in_order(store: Event
     event = (await store.read_stream(stream))[-1]
     assert isinstance(event.event, CommitmentFulfilled)
     assert event.event.follow_up_due == c.today + timedelta(days=days)
-    assert event.metadata.policy_version == version and fulfilled.last_position == event.position
+    assert event.metadata.policy_version == version
+    assert fulfilled.result.last_position == event.position
     await handle_visit(store, c, LogFollowUp(visit.visit_id, cid, c.today, 4, "满意"))
     state, _ = await load(store, stream, visits.evolve)
     assert state is not None and state.commitments[cid].satisfaction == 4
@@ -212,9 +214,8 @@ async def test_V12_follow_up_delay_comes_from_the_rule_book_in_force(fresh_dsn: 
 
 async def _install_policy_with_follow_up_days(store: EventStore, c: Context, days: int) -> None:
     async def run(command: policy.PolicyCommand, actor_ctx: Context) -> None:
-        await execute(store, actor_ctx, stream_id=policy.STREAM_ID, stream_type=policy.STREAM_TYPE,
-                      evolve=policy.evolve, decide=lambda s: policy.decide(s, command, actor_ctx),
-                      command=command)
+        await execute(store, actor_ctx, POLICY_STREAM, command,
+                      lambda s: policy.decide(s, command, actor_ctx))
 
     system = replace(c, actor=SYSTEM)
     for command in policy.seed_commands():

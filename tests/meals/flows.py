@@ -33,7 +33,7 @@ async def seeded(store: EventStore, now: datetime) -> None:
 
 async def run(store: EventStore, actor: Actor, command: MealCommand,
               now: datetime) -> AppendResult:
-    return await handle_meal(store, Context(actor=actor, now=now), command)
+    return (await handle_meal(store, Context(actor=actor, now=now), command)).result
 
 
 def meal_form(customer: str, meal_at: datetime, restaurant: str, **changes: object

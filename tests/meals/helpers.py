@@ -8,10 +8,13 @@ from typing import Any
 
 from events.customers import model as customers
 from events.customers.commands import RegisterCustomer
+from events.customers.handlers import customer_stream
 from events.customers.values import Tier
 from events.handling import execute
+from events.policy.figures import SEED_FIGURES
 from events.shared.actors import Actor, Role
 from events.shared.context import Context
+from events.shared.money import format_fen
 from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
@@ -59,9 +62,8 @@ async def register_customer(store: EventStore, tier: Tier = Tier.IMPORTANT) -> s
     actor = Actor(random_id("clerk-"), "Clerk", Role.STAFF)
     ctx = Context(actor=actor, now=datetime.now(UTC))
     command = RegisterCustomer(customer_id, f"Org {customer_id}", tier=tier)
-    await execute(store, ctx, stream_id=customers.stream_id(customer_id),
-                  stream_type=customers.STREAM_TYPE, evolve=customers.evolve,
-                  decide=lambda state: customers.decide(state, command, ctx), command=command)
+    await execute(store, ctx, customer_stream(customer_id), command,
+                  lambda state: customers.decide(state, command, ctx))
     return customer_id
 
 
@@ -77,6 +79,11 @@ class User:
         self.role = role
         self.id = user_id or random_id(f"{role.value}-")
         self.token = token(self.id, role)
+
+    @property
+    def actor(self) -> Actor:
+        """The same person, for driving handlers directly (with an injected clock)."""
+        return Actor(self.id, self.id, self.role)
 
     async def query(self, document: str, **variables: Any) -> dict[str, Any]:
         body = await gql(self.server, document, variables, auth=self.token)
@@ -112,3 +119,21 @@ def form(customer_id: str, meal_at: datetime, **changes: Any) -> dict[str, Any]:
 
 def soon(seconds: float = 3600) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def figures_input(staff_banquet_cap: str) -> dict[str, Any]:
+    """Version 1's figures, with the important customers' staff-hosted banquet cap changed."""
+    caps = []
+    for c in SEED_FIGURES.caps:
+        cap = format_fen(c.cap_fen)
+        if c.tier == "important" and c.meal_type == "banquet" and c.host == "staff":
+            cap = staff_banquet_cap
+        caps.append({"tier": c.tier.name, "mealType": c.meal_type.name,
+                     "host": c.host.name if c.host else None, "cap": cap})
+    return {
+        "caps": caps, "drinksShareNumerator": 1, "drinksShareDenominator": 3,
+        "accompanyingAtMostGuests": True,
+        "accompanyingBrackets": [{"guestsAtMost": 5, "accompanyingAtMost": 3},
+                                 {"guestsAtMost": 10, "accompanyingAtMost": 5}],
+        "paperworkDeadlineWorkingDays": 3, "followUpDelayDays": 7,
+    }

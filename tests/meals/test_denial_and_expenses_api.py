@@ -11,8 +11,7 @@ from events.shared.actors import Role
 from events.store.event_store import EventStore
 from tests.live import LiveServer
 from tests.meals.flows import person, seeded, signed_meal, verbal_meal
-from tests.meals.helpers import POLICY_RESULT, User, form, register_customer
-from tests.meals.test_policy_versions_api import figures_input
+from tests.meals.helpers import POLICY_RESULT, User, figures_input, form, register_customer
 from tests.random_refs import random_id
 
 SUMMARY = """query($by: [ExpenseDimension!]!, $from: Date!, $to: Date!, $f: ExpenseFilter,

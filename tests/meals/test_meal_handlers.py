@@ -87,8 +87,8 @@ async def test_M13_settlement_writes_the_bill_and_every_matched_meal_in_one_appe
 ) -> None:
     restaurant, meals, _ = await _month_with_two_meals(store)
     ctx = Context(actor=person(Role.MANAGER), now=MEAL_AT + timedelta(days=30))
-    result = await settle_bill(store, ctx, SettleRestaurantBill(restaurant, "2024-06"),
-                               candidates=candidates(*meals))
+    result = (await settle_bill(store, ctx, SettleRestaurantBill(restaurant, "2024-06"),
+                                candidates=candidates(*meals))).result
     streams = {bill_stream(restaurant, "2024-06"), *(f"meal-{m}" for m in meals)}
     assert set(result.versions) == streams
     assert result.last_position - result.first_position == 2  # three events, contiguous

@@ -7,39 +7,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from events.customers.values import Tier
-from events.policy.figures import SEED_FIGURES
 from events.policy.handlers import install_seed
 from events.policy.model import PolicyApproved, PolicyDrafted
 from events.shared.actors import SYSTEM, Role
 from events.shared.context import COMPANY_TZ, Context
-from events.shared.money import format_fen
 from events.store.db import create_pool
 from events.store.event_store import EventStore
 from tests.live import LiveServer, run_server
-from tests.meals.helpers import POLICY_RESULT, User, form, register_customer
-
-
-def figures_input(staff_banquet_cap: str) -> dict[str, Any]:
-    """Version 1's figures, with the important customers' staff-hosted banquet cap changed."""
-    caps = []
-    for c in SEED_FIGURES.caps:
-        cap = format_fen(c.cap_fen)
-        if c.tier == "important" and c.meal_type == "banquet" and c.host == "staff":
-            cap = staff_banquet_cap
-        caps.append({"tier": c.tier.name, "mealType": c.meal_type.name,
-                     "host": c.host.name if c.host else None, "cap": cap})
-    return {
-        "caps": caps, "drinksShareNumerator": 1, "drinksShareDenominator": 3,
-        "accompanyingAtMostGuests": True,
-        "accompanyingBrackets": [{"guestsAtMost": 5, "accompanyingAtMost": 3},
-                                 {"guestsAtMost": 10, "accompanyingAtMost": 5}],
-        "paperworkDeadlineWorkingDays": 3, "followUpDelayDays": 7,
-    }
+from tests.meals.helpers import POLICY_RESULT, User, figures_input, form, register_customer
 
 
 @pytest.fixture

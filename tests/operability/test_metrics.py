@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from events.shared.actors import Role
 from tests.audit.receiver import run_receiver
-from tests.audit.test_webhooks import register
+from tests.audit.webhook_support import register
 from tests.customers.api import mutate
 from tests.live import LiveServer, Subscriber, connect_ws, gql, run_server, token
 from tests.random_refs import random_id

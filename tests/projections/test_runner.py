@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import asyncpg
 import pytest
@@ -97,14 +98,24 @@ async def test_failed_batch_writes_neither_rows_nor_checkpoint(dsn: str, store: 
         await conn.close()
 
 
+async def _until_built(observer: asyncpg.Connection, name: str, timeout: float = 10) -> None:
+    """A bounded wait until the active runner has built the projection (its checkpoint row
+    commits with its tables) and so holds the lock."""
+    deadline = time.monotonic() + timeout
+    while not await observer.fetchval(
+            "SELECT count(*) FROM projection_checkpoints WHERE name = $1", name):
+        assert time.monotonic() < deadline, "no runner built the projection"
+        await asyncio.sleep(0.02)
+
+
 async def test_one_active_runner_and_failover(dsn: str, store: EventStore) -> None:
     projection = counting_projection()
     notifier = Notifier(dsn, poll_interval=0.1)
     await notifier.start()
     first = asyncio.create_task(run_forever(dsn, projection, notifier, standby_interval=0.1))
-    await asyncio.sleep(0.5)
-    second = asyncio.create_task(run_forever(dsn, projection, notifier, standby_interval=0.1))
     observer = await connect(dsn)
+    await _until_built(observer, projection.name)
+    second = asyncio.create_task(run_forever(dsn, projection, notifier, standby_interval=0.1))
     try:
         holders = await observer.fetchval(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1"

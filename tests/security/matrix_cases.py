@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from events.bills import model as restaurant_bills
+from events.bills.handlers import bill_stream
 from events.bills.matching import BillLine
 from events.bills.model import RecordRestaurantBill
 from events.customers import model as customers
@@ -32,6 +33,7 @@ from events.meals import model as meals
 from events.meals.commands import ApproveMeal, ApproveMealVerbally, RecordMealCost, RequestMeal
 from events.meals.handlers import handle_meal
 from events.policy import model as policy
+from events.policy.handlers import POLICY_STREAM
 from events.policy.values import Host, MealType
 from events.sales.commands import DefineProduct
 from events.sales.handlers import define_product
@@ -45,8 +47,7 @@ from events.visits.handlers import handle_visit, log_visit
 from tests.customers.builders import log, plan
 from tests.live import LiveServer, gql, token
 from tests.meals.flows import meal_form
-from tests.meals.helpers import form
-from tests.meals.test_policy_versions_api import figures_input
+from tests.meals.helpers import figures_input, form
 from tests.random_refs import random_id
 
 DEPARTMENT = (Role.STAFF, Role.MANAGER)
@@ -225,10 +226,8 @@ async def settle_bill(env: Env, me: Actor) -> Case:
     restaurant = random_id("Matrix House ")
     command = RecordRestaurantBill(random_id("mx-bill-"), restaurant, month(),
                                    (BillLine(1, today(), 30_000, "T1"),))
-    await execute(env.store, ctx(colleague()), stream_id=restaurant_bills.stream_id(
-        restaurant, month()), stream_type=restaurant_bills.STREAM_TYPE,
-        evolve=restaurant_bills.evolve,
-        decide=lambda s: restaurant_bills.decide(s, command, ctx(colleague())), command=command)
+    await execute(env.store, ctx(colleague()), bill_stream(restaurant, month()), command,
+                  lambda s: restaurant_bills.decide(s, command, ctx(colleague())))
     return Case({"restaurant": restaurant, "month": month()},
                 restaurant_bills.stream_id(restaurant, month()))
 
@@ -247,9 +246,8 @@ async def draft_policy(env: Env, me: Actor) -> Case:
 async def draft(env: Env, author: Actor) -> int:
     version = await next_version(env.store)
     command = policy.DraftPolicy(version, policy.SEED_FIGURES, "matrix", "客户服务部")
-    await execute(env.store, ctx(author), stream_id=policy.STREAM_ID,
-                  stream_type=policy.STREAM_TYPE, evolve=policy.evolve,
-                  decide=lambda s: policy.decide(s, command, ctx(author)), command=command)
+    await execute(env.store, ctx(author), POLICY_STREAM, command,
+                  lambda s: policy.decide(s, command, ctx(author)))
     return version
 
 
@@ -375,3 +373,8 @@ SETUPS: dict[str, Setup] = {
 # Cases that read-then-write one shared stream (the rule book's next version): run one by one.
 SERIAL = frozenset({"draftPolicy", "approvePolicy"})
 POLICY = SERIAL
+
+
+async def written_by(store: EventStore, user_id: str) -> int:
+    return int(await store.pool.fetchval(
+        "SELECT count(*) FROM events WHERE metadata->>'actor_id' = $1", user_id))

@@ -18,7 +18,7 @@ import pytest
 from events.shared.actors import Actor, Role
 from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
-from tests.security.matrix_cases import POLICY, SERIAL, SETUPS, Case, Env, person
+from tests.security.matrix_cases import POLICY, SERIAL, SETUPS, Case, Env, person, written_by
 
 S, M, A, G, INT = (Role.STAFF, Role.MANAGER, Role.ADMIN_OFFICE, Role.GENERAL_MANAGER,
                    Role.INTEGRATION)
@@ -101,11 +101,6 @@ async def test_every_mutation_of_the_live_schema_has_a_row(
 ) -> None:
     assert set(ALLOWED) == set(mutations)
     assert set(SETUPS) == set(mutations)
-
-
-async def written_by(store: EventStore, user_id: str) -> int:
-    return int(await store.pool.fetchval(
-        "SELECT count(*) FROM events WHERE metadata->>'actor_id' = $1", user_id))
 
 
 async def stream_length(store: EventStore, stream: str | None) -> int:

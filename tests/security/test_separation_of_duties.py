@@ -16,8 +16,7 @@ from events.store.event_store import EventStore
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
 from tests.security import matrix_cases as mc
-from tests.security.matrix_cases import Env, hours, person
-from tests.security.test_role_matrix import written_by
+from tests.security.matrix_cases import Env, hours, person, written_by
 
 
 async def call(env: Env, actor: Actor, mutation: str, input_type: str,

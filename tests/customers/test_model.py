@@ -37,6 +37,7 @@ from events.customers.values import (
 from events.shared.actors import Actor, Role
 from events.shared.context import Context
 from events.shared.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from events.shared.validation import MAX_NAME
 from events.store.envelope import Event, decode, encode
 
 NOW = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -107,8 +108,8 @@ def test_register_twice_is_invalid_state() -> None:
         ({"organisation_name": "   "}, ("organisationName", None)),
         ({"organisation_name": "x" * 201}, ("organisationName", None)),
         ({"contacts": (Contact(""),)}, ("contacts[0].name", None)),
-        ({"contacts": (Contact("a" * 101),)}, ("contacts[0].name", None)),
-        ({"contacts": (Contact("Li", "t" * 101),)}, ("contacts[0].title", None)),
+        ({"contacts": (Contact("a" * (MAX_NAME + 1)),)}, ("contacts[0].name", None)),
+        ({"contacts": (Contact("Li", "t" * (MAX_NAME + 1)),)}, ("contacts[0].title", None)),
         ({"contacts": (Contact("Li", phone="9" * 31),)}, ("contacts[0].phone", None)),
         ({"contacts": tuple(Contact(f"n{i}") for i in range(21))}, ("contacts", None)),
         ({"notes": "n" * 2001}, ("notes", None)),

@@ -34,7 +34,16 @@ from events.meals.events import (
     MealSettled,
     MealVouchersIssued,
 )
-from events.meals.model import MealState, MealStatus, decide, evolve, stream_id
+from events.meals.model import (
+    MealState,
+    MealStatus,
+    RuleBook,
+    decide_cost,
+    decide_new,
+    decide_step,
+    evolve,
+    stream_id,
+)
 from events.meals.rules import Finding, PolicyBlocked, Severity
 from events.policy.figures import SEED_FIGURES
 from events.policy.values import CustomerTier, Host, MealType
@@ -63,13 +72,22 @@ def form(**changes: object) -> MealRequestForm:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def decide(state: MealState | None, command: MealCommand, ctx: Context, rules: RuleBook,
+           tier: CustomerTier) -> list[Event]:
+    """What the handler does: each command to its decide, with the facts it needs."""
+    if isinstance(command, RequestMeal | ApproveMealVerbally):
+        return decide_new(state, command, ctx, rules, tier)
+    if isinstance(command, RecordMealCost):
+        return decide_cost(state, command, ctx, rules)
+    return decide_step(state, command, ctx)
+
+
 def act(
     state: MealState | None, command: MealCommand, actor: Actor, *, now: datetime = NOW,
     tier: CustomerTier = IMP,
 ) -> tuple[MealState, list[Event]]:
     ctx = Context(actor=actor, now=now)
-    events = decide(state, command, ctx, figures=SEED_FIGURES, policy_version=1,
-                    customer_tier=tier)
+    events = decide(state, command, ctx, RuleBook(SEED_FIGURES, 1), tier)
     for event in events:
         state = evolve(state, event)
     assert state is not None
@@ -373,11 +391,8 @@ def test_M14_a_meal_with_completed_paperwork_is_never_denied() -> None:
 # --- M15 and plumbing ---------------------------------------------------------------------------
 def test_M15_decisions_record_the_policy_version_they_were_made_under() -> None:
     ctx = Context(actor=STAFF, now=NOW)
-    [event] = decide(None, RequestMeal("m-1", form()), ctx, figures=SEED_FIGURES,
-                     policy_version=7, customer_tier=IMP)
+    [event] = decide_new(None, RequestMeal("m-1", form()), ctx, RuleBook(SEED_FIGURES, 7), IMP)
     assert isinstance(event, MealRequested) and event.policy_version == 7
-    with pytest.raises(TypeError):
-        decide(None, RequestMeal("m-1", form()), ctx)
 
 
 def test_commands_on_an_unknown_meal_are_not_found() -> None:
