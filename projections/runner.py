@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import asyncpg
 
+from events.shared import metrics
 from events.store.db import connect
 from events.store.event_store import read_after
 from events.store.notifications import Notifier
@@ -77,6 +78,7 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         await writes.flush()
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
+    metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
     return position
 
 

@@ -14,15 +14,19 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.tools import merge_types
 
+from schema import descriptions, graphiql, logs, tracing
 from schema.audit import api as audit_api
 from schema.audit.log import LogQueries, LogSubscriptions
 from schema.auth import AuthError, actor_from_header, authenticate
 from schema.budgets import Ledger
 from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
+from schema.i18n.extension import Translate
+from schema.i18n.locale import LOCALE, negotiate
 from schema.limits import extensions
 from schema.meals import api as meals_api
 from schema.people import api as people_api
+from schema.metrics_http import MeasureOperations
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
 from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
@@ -53,13 +57,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     queries = _parts("QUERIES", [LogQueries])
     mutations = _parts("MUTATIONS", [])
     subscriptions = _parts("SUBSCRIPTIONS", [LogSubscriptions])
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,
         subscription=merge_types("Subscription", tuple(subscriptions)),
-        extensions=[*extensions(settings), RefuseNulCharacters],
+        extensions=[*extensions(settings), RefuseNulCharacters, MeasureOperations, Translate,
+                    *tracing.graphql_extensions()],
         scalar_overrides=SCALAR_OVERRIDES,  # dates within one documented range (issue 13)
     )
+    descriptions.fill(schema._schema)  # every type, field and argument described
+    return schema
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -108,6 +115,7 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self._ide_page = graphiql.page() if settings.graphiql else ""
         self.ledger = ledger  # budgets shared with the HTTP middleware (schema/budgets.py)
         self._sockets: dict[int, WebSocket] = {}  # context id -> its socket, until init
 
@@ -148,6 +156,10 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
             await JSONResponse({"errors": [{"message": str(exc), "extensions": extensions}]},
                                status_code=400)(scope, receive, send)
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._ide_page  # GraphiQL from Kehu's own assets (schema/graphiql.py), no CDN
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = await super().get_sub_response(request)
         if isinstance(request, Request) and prefers_graphql_response(
@@ -167,6 +179,7 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> KehuContext:
+        LOCALE.set(negotiate(request.headers.get("accept-language")))  # zh-CN or English
         if isinstance(request, WebSocket):
             # Authenticated in connection_init (on_ws_connect), not by header; the scope keeps
             # the context so __call__ can stop its expiry watch when the socket ends.
@@ -177,7 +190,10 @@ class KehuGraphQL(GraphQL[KehuContext, None]):
         try:
             actor = actor_from_header(request.headers.get("authorization"),
                                       self.services.settings)
-            return KehuContext(services=self.services, actor=actor)
+            context = KehuContext(services=self.services, actor=actor)
+            logs.CORRELATION_ID.set(context.request_id)  # the id this request's events carry
+            logs.ACTOR.set(f"{actor.user_id} ({actor.role.value})")
+            return context
         except AuthError as exc:
             return KehuContext(services=self.services, actor=None, auth_error=exc)
 

@@ -18,6 +18,7 @@ from events.store.notifications import Notifier
 from schema import clock
 from schema.auth import AuthError
 from schema.catch_up import BeyondHead, CatchUpGate
+from schema.logs import REQUEST_ID
 from schema.settings import Settings
 
 
@@ -69,7 +70,8 @@ class KehuContext:
     services: Services
     actor: Actor | None
     auth_error: AuthError | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    # The HTTP request's id (X-Request-ID or a new one), so logs and events share it.
+    request_id: str = field(default_factory=lambda: REQUEST_ID.get() or uuid.uuid4().hex[:16])
     connection_params: dict[str, Any] | None = None  # set by strawberry on WebSocket init
     subscriptions: int = 0
     # WebSocket only: when its token expires, and the task that closes it then (ws_session.py).

@@ -82,7 +82,9 @@ class Settings:
     clock_file: Path | None = None
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, *, create_secret: bool = True) -> Settings:
+        """`create_secret=False` (kehu token): only the server creates the local secret; a
+        token signed with a secret the server never reads would be refused."""
         data_dir = Path(os.environ.get("KEHU_DATA_DIR", ".kehu"))
         timezone = ZoneInfo(os.environ.get("KEHU_TIMEZONE", "Asia/Shanghai"))
         return cls(
@@ -90,7 +92,8 @@ class Settings:
             data_dir=data_dir,
             timezone=timezone,
             jwt_algorithm=os.environ.get("KEHU_JWT_ALGORITHM", "HS256"),
-            jwt_secret=os.environ.get("KEHU_JWT_SECRET") or _local_secret(data_dir),
+            jwt_secret=(os.environ.get("KEHU_JWT_SECRET")
+                        or _local_secret(data_dir, create=create_secret)),
             jwt_public_key=_read_key(os.environ.get("KEHU_JWT_PUBLIC_KEY")),
             graphiql=_bool("KEHU_GRAPHIQL", True),
             introspection=_bool("KEHU_INTROSPECTION", True),
@@ -149,12 +152,14 @@ def _read_key(value: str | None) -> str | None:
     return Path(value).read_text()
 
 
-def _local_secret(data_dir: Path) -> str:
+def _local_secret(data_dir: Path, *, create: bool = True) -> str:
     """For development: a random HS256 secret kept in the data folder, so `kehu token` and the
     server agree without configuration. Production sets KEHU_JWT_SECRET or a public key."""
     path = data_dir / "jwt-secret"
     if path.exists():
         return path.read_text().strip()
+    if not create:
+        return ""
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     path.write_text(secret)

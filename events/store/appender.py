@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from events.shared import metrics, tracing
 from events.shared.errors import ConcurrencyConflict, DomainError, IdempotencyKeyReused
 from events.store.codec import to_data
 from events.store.envelope import Metadata, encode
@@ -109,7 +110,12 @@ class GroupAppender:
         self._pending.append(request)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_pending())
-        return await asyncio.shield(request.future)
+        with metrics.timed(metrics.APPEND_SECONDS, outcome="ok") as labels:
+            try:
+                return await asyncio.shield(request.future)
+            except BaseException:
+                labels["outcome"] = "refused"
+                raise
 
     async def _flush_pending(self) -> None:
         while self._pending:
@@ -120,6 +126,8 @@ class GroupAppender:
                 request = self._pending.pop(0)
                 batch.append(request)
                 size += request.size
+            metrics.APPEND_BATCH.observe(len(batch))
+            metrics.APPEND_BATCH_EVENTS.observe(size)
             try:
                 await self._write(batch)
             except BaseException as exc:  # every waiter must hear how its append ended
@@ -129,6 +137,10 @@ class GroupAppender:
                     raise
 
     async def _write(self, batch: list[AppendRequest]) -> None:
+        with tracing.span("kehu.append", attributes={"kehu.batch.commands": len(batch)}):
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[AppendRequest]) -> None:
         async with self.pool.acquire() as conn:
             try:
                 async with conn.transaction():

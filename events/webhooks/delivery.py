@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 
 from events.integration.public import event_id, public_json
+from events.shared import metrics, tracing
 from events.store.db import connect
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
@@ -75,8 +76,10 @@ async def _attempt(client: httpx.AsyncClient, hook: asyncpg.Record, e: StoredEve
     except ValueError:  # a secret that is not whsec_ base64 (rows written before 0004)
         log.error("webhook %s: its secret cannot sign; rotate it", webhook_id)
         return Outcome(None, "the webhook's secret cannot sign; rotate it")
-    return await post(client, hook["url"], body, headers, config.timeout_s,
-                      f"{webhook_id} event {e.position}")
+    with tracing.span("webhook POST", kind="client",
+                      attributes={"http.url": hook["url"], "kehu.position": e.position}):
+        return await post(client, hook["url"], body, tracing.inject_headers(headers),
+                          config.timeout_s, f"{webhook_id} event {e.position}")
 
 
 async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: str,
@@ -87,6 +90,7 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         if hook is None or not hook["active"]:
             return False
         outcome = await _attempt(client, hook, e, webhook_id, config)
+        metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered" if outcome.ok else "failed").inc()
         if outcome.ok:
             await pool.execute(
                 "UPDATE webhook_deliveries SET last_position = greatest(last_position, $2),"

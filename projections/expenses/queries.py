@@ -25,6 +25,18 @@ DIMENSIONS = {
 }
 
 
+# Group orders; every order ends with the group keys, month first, so it is total and dates
+# read in date order (the default, "key").
+ORDERS = {"key": None, "total_desc": "total_fen DESC", "total_asc": "total_fen ASC",
+          "count_desc": "meals DESC", "count_asc": "meals ASC"}
+
+
+def order_sql(order: str, dimensions: list[str]) -> str:
+    keys = sorted(dimensions, key=lambda d: d != "month")
+    ordering = [o for o in (ORDERS[order],) if o] + keys
+    return " ORDER BY " + ", ".join(ordering) if ordering else ""
+
+
 @dataclass(frozen=True)
 class ExpenseCriteria:
     customer_id: str | None = None
@@ -37,7 +49,7 @@ class ExpenseCriteria:
 
 async def expense_groups(pool: asyncpg.Pool, tz: ZoneInfo, from_day: date, to_day: date,
                          dimensions: list[str], criteria: ExpenseCriteria,
-                         owner: str | None) -> list[asyncpg.Record]:
+                         owner: str | None, *, order: str = "key") -> list[asyncpg.Record]:
     """One row per group (labelled by the dimension's name), with `meals` and `total_fen`."""
     where = Where()
     # $1 (the time zone) typed here too, for queries that do not group by month.
@@ -58,7 +70,7 @@ async def expense_groups(pool: asyncpg.Pool, tz: ZoneInfo, from_day: date, to_da
     rows = await pool.fetch(
         f"SELECT {labels + ', ' if labels else ''}count(*) AS meals,"
         f" sum(amount_fen) AS total_fen FROM meal_expenses{where.sql}"
-        f"{' GROUP BY ' + groups if groups else ''} ORDER BY total_fen DESC",
+        f"{' GROUP BY ' + groups if groups else ''}{order_sql(order, dimensions)}",
         *where.params,
     )
     return [r for r in rows if r["meals"]]

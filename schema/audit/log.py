@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from events.integration.public import event_id, public_data
+from events.shared import metrics
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
@@ -131,6 +132,7 @@ class LogQueries:
         report = AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
                                 last_position=r.last_position, bad_position=r.bad_position,
                                 reason=r.reason)
+        metrics.record_verification(r.ok, r.checked)
         if r.ok and witness is not None:
             return await _against_witness(ctx.services, report, witness)
         return report

@@ -5,7 +5,7 @@ of meals not rejected or denied reimbursement (M14)."""
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any
 
 import asyncpg
@@ -29,6 +29,16 @@ class ExpenseDimension(StrEnum):
     CUSTOMER_TIER = "customer_tier"
     HOST = "host"
     MEAL_TYPE = "meal_type"
+
+
+@strawberry.enum(description="Order of expense groups; ties are broken by the group keys.")
+class ExpenseOrder(Enum):
+    KEY = strawberry.enum_value(
+        "key", description="By the groups' own keys: months in date order, then the others.")
+    TOTAL_DESC = strawberry.enum_value("total_desc", description="Largest spend first.")
+    TOTAL_ASC = strawberry.enum_value("total_asc", description="Smallest spend first.")
+    COUNT_DESC = strawberry.enum_value("count_desc", description="Most meals first.")
+    COUNT_ASC = strawberry.enum_value("count_asc", description="Fewest meals first.")
 
 
 @strawberry.input
@@ -98,6 +108,7 @@ class ExpenseQueries:
         from_day: Annotated[date, strawberry.argument(name="from")],
         to_day: Annotated[date, strawberry.argument(name="to")],
         filter: ExpenseFilter | None = None, at_least: int | None = None,
+        order_by: ExpenseOrder = ExpenseOrder.KEY,
     ) -> list[ExpenseGroup]:
         ctx = ctx_of(info)
         if to_day < from_day or (to_day - from_day).days > 3660:
@@ -107,5 +118,5 @@ class ExpenseQueries:
         rows = await expense_groups(ctx.pool, ctx.settings.timezone, from_day, to_day,
                                     [d.value for d in dims],
                                     filter.criteria() if filter else ExpenseCriteria(),
-                                    ctx.visible_owner())
+                                    ctx.visible_owner(), order=order_by.name.lower())
         return [group_from_row(r, dims) for r in rows]

@@ -104,6 +104,10 @@ class SalesGroup:
     avg: str = strawberry.field(description="Mean per sale, rounded half up to the fen.")
     min: str
     max: str
+    unknown: list[SalesDimension] = strawberry.field(
+        description="Dimensions grouped by whose value is not known for this group (a customer "
+        "with no region or tier recorded): their field is null here because the value is "
+        "unknown. A null field whose dimension is not listed was not grouped by.")
 
     @classmethod
     def of(cls, g: Group, names: dict[str, str], *, show_year: bool) -> SalesGroup:
@@ -124,4 +128,7 @@ class SalesGroup:
             sum=yuan(g.sum_fen) or "0.00", count=g.count,
             avg=yuan(avg_fen(g.sum_fen, g.count)) or "0.00",
             min=yuan(g.min_fen) or "0.00", max=yuan(g.max_fen) or "0.00",
+            unknown=[d for d, column in ((SalesDimension.REGION, "region"),
+                                         (SalesDimension.CUSTOMER_TIER, "tier"))
+                     if column in k and not k[column]],
         )

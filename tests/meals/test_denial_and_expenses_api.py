@@ -15,7 +15,8 @@ from tests.meals.helpers import POLICY_RESULT, User, figures_input, form, regist
 from tests.random_refs import random_id
 
 SUMMARY = """query($by: [ExpenseDimension!]!, $from: Date!, $to: Date!, $f: ExpenseFilter,
-  $at: Int) { expenseSummary(groupBy: $by, from: $from, to: $to, filter: $f, atLeast: $at) {
+  $at: Int, $order: ExpenseOrder) { expenseSummary(groupBy: $by, from: $from, to: $to,
+  filter: $f, atLeast: $at, orderBy: $order) {
   month restaurant customerId customerTier host mealType count total average } }"""
 
 
@@ -74,8 +75,11 @@ async def test_M5_expense_summary_groups_spend_by_month_in_company_time_and_tier
     by_month = await boss.query(SUMMARY, by=["MONTH"], f={"restaurant": restaurant}, at=head,
                                 **{"from": "2024-06-01", "to": "2024-07-31"})
     assert [(g["month"], g["count"], g["total"], g["average"])
-            for g in by_month["expenseSummary"]] == [
-        ("2024-07", 2, "600.01", "300.01"), ("2024-06", 1, "540.00", "540.00")]
+            for g in by_month["expenseSummary"]] == [  # dates in date order by default
+        ("2024-06", 1, "540.00", "540.00"), ("2024-07", 2, "600.01", "300.01")]
+    by_spend = await boss.query(SUMMARY, by=["MONTH"], f={"restaurant": restaurant},
+                                order="TOTAL_DESC", **{"from": "2024-06-01", "to": "2024-07-31"})
+    assert [g["month"] for g in by_spend["expenseSummary"]] == ["2024-07", "2024-06"]
     by_tier = await boss.query(SUMMARY, by=["CUSTOMER_TIER", "MEAL_TYPE"],
                                f={"restaurant": restaurant},
                                **{"from": "2024-06-01", "to": "2024-07-31"})
