@@ -25,8 +25,8 @@ from schema.i18n.extension import Translate
 from schema.i18n.locale import LOCALE, negotiate
 from schema.limits import extensions
 from schema.meals import api as meals_api
-from schema.people import api as people_api
 from schema.metrics_http import MeasureOperations
+from schema.people import api as people_api
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
 from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
@@ -35,8 +35,8 @@ from schema.scalars import OVERRIDES as SCALAR_OVERRIDES
 from schema.settings import Settings
 from schema.visits import api as visits_api
 from schema.webhooks import api as webhooks_api
-from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching, watch_expiry
 from schema.webhooks import secrets as webhook_secrets_api
+from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching, watch_expiry
 
 # Each context's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
 # types); the schema is their merge, composed here in one place.

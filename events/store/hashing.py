@@ -50,6 +50,9 @@ class RecordParts:
         so PostgreSQL checks each link (sha256(previous hash || record))."""
         return b"".join((self.head, str(int(position)).encode(), self.tail))
 
+    def link(self, prev_hash: bytes, position: int) -> bytes:
+        return hashlib.sha256(prev_hash + self.record(position)).digest()
+
 
 def _timestamp(recorded_at: datetime) -> str:
     # Microseconds, UTC: what timestamptz keeps, so the value hashes the same after a read.
