@@ -1,8 +1,9 @@
 """OpenTelemetry export, set up at start-up when OTEL_EXPORTER_OTLP_ENDPOINT is set (standard
 OTEL_* variables apply: OTEL_SERVICE_NAME, OTEL_BSP_SCHEDULE_DELAY, ...). Needs the optional
 extra: `pip install 'kehu[otel]'`. Traced: each HTTP request, each GraphQL operation
-(strawberry's OpenTelemetryExtension), each append transaction, each projection batch and
-each webhook call; the request's trace id is the correlation id of the events it writes."""
+(strawberry's OpenTelemetryExtension), each append transaction and each webhook call; the
+request's trace id is the correlation id of the events it writes. SQL statements are not
+traced one by one (no asyncpg instrumentation matching the SDK was installable)."""
 
 from __future__ import annotations
 

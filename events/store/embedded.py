@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 _started: dict[Path, str] = {}
-_watchers: list[subprocess.Popen[bytes]] = []
 
 
 class DataDirError(OSError):
@@ -78,13 +77,18 @@ def start_embedded(data_dir: Path) -> str:
 
 
 def _watch(pgdata: Path, pid: int) -> None:
-    # Kept referenced: the watcher outlives this process by design, never to be waited for.
-    _watchers.append(subprocess.Popen(
-        [sys.executable, "-m", __name__, str(pgdata), str(pid)],
-        start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, close_fds=True, env=os.environ.copy(),
-        cwd=str(Path(__file__).resolve().parent.parent),
-    ))
+    # posix_spawn, not Popen: the watcher outlives this process by design and is never waited
+    # for (a Popen object would warn that it is still running when collected at exit).
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.posix_spawn(sys.executable, [sys.executable, "-m", __name__, str(pgdata), str(pid)],
+                       env, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)],
+                       setsid=True)
+    finally:
+        os.close(devnull)
 
 
 def _alive(pid: int) -> bool:
