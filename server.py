@@ -290,7 +290,7 @@ async def _seed_demo(customers: int, years: int) -> None:
     async with open_services(Settings.from_env()) as services:
         await on_start(services)
         seeded = await services.pool.fetchval(
-            "SELECT count(*) FROM events WHERE stream_type = 'customer'")
+            "SELECT count(*) FROM kehu_log.events WHERE stream_type = 'customer'")
         if seeded:
             raise StartupError(
                 f"the database already holds customers ({seeded} customer events); seed-demo "

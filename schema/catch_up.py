@@ -64,7 +64,7 @@ class CatchUpGate:
 
     async def _refresh(self) -> None:
         async with self.pool.acquire() as conn:  # held for two small reads, then released
-            head = await conn.fetchval("SELECT position FROM event_head")
+            head = await conn.fetchval("SELECT position FROM kehu_log.event_head")
             rows = await conn.fetch("SELECT name, position FROM projection_checkpoints"
                                     " WHERE name = ANY($1)", self.names)
         found = {r["name"]: int(r["position"]) for r in rows}

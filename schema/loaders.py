@@ -24,7 +24,7 @@ def stream_loader(ctx: KehuContext) -> DataLoader[str, list[StoredEvent]]:
     if loader is None:
         async def load(ids: list[str]) -> list[list[StoredEvent]]:
             rows = await ctx.pool.fetch(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[])"
+                f"SELECT {EVENT_COLUMNS} FROM kehu_log.events WHERE stream_id = ANY($1::text[])"
                 " ORDER BY stream_id, version", list(ids))
             grouped: dict[str, list[StoredEvent]] = defaultdict(list)
             for row in rows:

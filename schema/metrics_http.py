@@ -145,7 +145,7 @@ async def refresh_from_database(services: Services) -> None:
     for state, value in (("open", size), ("idle", idle), ("in_use", size - idle),
                          ("max", pool.get_max_size())):
         metrics.POOL_CONNECTIONS.labels(state=state).set(value)
-    head = int(await pool.fetchval("SELECT position FROM event_head"))
+    head = int(await pool.fetchval("SELECT position FROM kehu_log.event_head"))
     rows = await pool.fetch("SELECT name, position FROM projection_checkpoints"
                             " WHERE name = ANY($1)", services.projection_names)
     positions = {r["name"]: int(r["position"]) for r in rows}

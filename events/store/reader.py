@@ -144,7 +144,7 @@ class LogReader:
     async def _advance_locked(self) -> None:
         """Read the head, then the events up to it that the tail lacks: one query each."""
         self.queries += 1
-        head = int(await self.pool.fetchval("SELECT position FROM event_head"))
+        head = int(await self.pool.fetchval("SELECT position FROM kehu_log.event_head"))
         if head <= self.head:
             return
         start = max(self.head, 0)

@@ -18,7 +18,7 @@ async def resolve_stream(pool: asyncpg.Pool, value: str) -> str:
     entity with that id, else `value` unchanged (an empty history)."""
     candidates = [value, *(f"{prefix}-{value}" for prefix in ENTITY_PREFIXES)]
     found = await pool.fetchval(
-        "SELECT stream_id FROM events WHERE stream_id = ANY($1::text[]) AND version = 1"
+        "SELECT stream_id FROM kehu_log.events WHERE stream_id = ANY($1::text[]) AND version = 1"
         " ORDER BY array_position($1::text[], stream_id) LIMIT 1", candidates)
     return str(found) if found is not None else value
 
@@ -30,6 +30,6 @@ async def entity_stream(pool: asyncpg.Pool, given: str,
     prefix = stream_id("")
     as_entity = stream_id(given)
     if not given.startswith(prefix) or await pool.fetchval(
-            "SELECT true FROM events WHERE stream_id = $1 AND version = 1", as_entity):
+            "SELECT true FROM kehu_log.events WHERE stream_id = $1 AND version = 1", as_entity):
         return given, as_entity
     return given.removeprefix(prefix), given

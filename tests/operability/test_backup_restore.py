@@ -35,7 +35,7 @@ async def test_backup_restore_and_verify(fresh_dsn: str, server_dsn: str, tmp_pa
     try:
         for _ in range(2):
             await flows.settled_meal(EventStore(pool))
-        count = int(await pool.fetchval("SELECT count(*) FROM events"))
+        count = int(await pool.fetchval("SELECT count(*) FROM kehu_log.events"))
     finally:
         await pool.close()
     dump = tmp_path / "kehu.dump"

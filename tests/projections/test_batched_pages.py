@@ -42,7 +42,7 @@ async def test_pages_equal_one_event_at_a_time(demo_dsn: str) -> None:
     conn = await connect(demo_dsn)
     try:
         events = [row_to_event(r) for r in await conn.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events ORDER BY position")]
+            f"SELECT {EVENT_COLUMNS} FROM kehu_log.events ORDER BY position")]
         assert len(events) > 200
         for projection in registry.ALL:
             await rebuild(conn, projection)  # the batched path, into public

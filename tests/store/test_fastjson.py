@@ -110,7 +110,7 @@ async def test_demo_log_hashes_verify_under_the_standard_library_scheme(
         rows = await conn.fetch(
             "SELECT position, stream_id, stream_type, version, event_type, schema_version,"
             " payload::text AS payload, metadata::text AS metadata, recorded_at, hash"
-            " FROM events ORDER BY position")
+            " FROM kehu_log.events ORDER BY position")
     finally:
         await conn.close()
     assert len(rows) > 100
@@ -129,7 +129,7 @@ async def test_demo_log_hashes_verify_under_the_standard_library_scheme(
 
 async def test_demo_log_decodes_the_same_straight_from_text(demo_pool: asyncpg.Pool) -> None:
     rows = await demo_pool.fetch(
-        "SELECT event_type, schema_version, payload::text AS payload FROM events")
+        "SELECT event_type, schema_version, payload::text AS payload FROM kehu_log.events")
     for row in rows:
         generic = decode(row["event_type"], row["schema_version"], json.loads(row["payload"]))
         assert decode_json(row["event_type"], row["schema_version"], row["payload"]) == generic

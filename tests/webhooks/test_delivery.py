@@ -59,7 +59,7 @@ async def add_hook(pool: asyncpg.Pool, url: str, secret: str,
         " previous_secret_until) VALUES ($1, $2, $3, $4, 'test', $5, now() + $6::interval)",
         webhook_id, url, ["ThingHappened"], secret, previous, timedelta(hours=1))
     await pool.execute("INSERT INTO webhook_deliveries (webhook_id, last_position) VALUES"
-                       " ($1, (SELECT position FROM event_head))", webhook_id)
+                       " ($1, (SELECT position FROM kehu_log.event_head))", webhook_id)
     return webhook_id
 
 
