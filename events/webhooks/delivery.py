@@ -92,11 +92,13 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         outcome = await _attempt(client, hook, e, webhook_id, config)
         metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered" if outcome.ok else "failed").inc()
         if outcome.ok:
-            await pool.execute(
+            # Shielded: a deliverer stopped right after the receiver's 2xx (its process going,
+            # its lock lost) still moves the cursor, so the next holder does not send it again.
+            await asyncio.shield(pool.execute(
                 "UPDATE webhook_deliveries SET last_position = greatest(last_position, $2),"
                 " delivered = delivered + 1, attempts = attempts + 1, consecutive_failures = 0,"
                 " last_error = NULL, last_attempt_at = now(), last_delivered_at = now()"
-                " WHERE webhook_id = $1", webhook_id, e.position)
+                " WHERE webhook_id = $1", webhook_id, e.position))
             return True
         failures = int(hook["consecutive_failures"]) + 1
         await pool.execute(
