@@ -100,7 +100,8 @@ async def test_a_settlement_has_one_shape_everywhere(
     assert expected["id"] == f"{stream_id}:{via_webhook['version']}"
     assert hook.headers["webhook-id"] == expected["id"]
     assert expected["recordedAt"].endswith("+08:00")
-    assert set(expected["data"]) == {"mealId", "billId", "month", "settledBy", "settledAt"}
+    assert set(expected["data"]) == {"mealId", "billId", "month", "settledBy", "settledAt",
+                                     "policyVersion"}
     now = datetime.now(UTC).isoformat()
     for given in (stream_id, meal_id):
         as_of = (await gql(live_server, AS_OF, {"id": given, "at": now}, auth=auditor)
