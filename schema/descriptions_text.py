@@ -6,6 +6,11 @@ them; a description written beside a field in its module always wins."""
 from __future__ import annotations
 
 ARGUMENTS = {
+    "position": "A log position (1 is the first event).",
+    "checkpoint": "The tree size of the signed checkpoint the proof is against.",
+    "userId": "The user id (a token's subject).",
+    "activeOnly": "Only people who have not been deactivated.",
+    "pageSize": "Events per message (at most the server's maximum page size).",
     "input": "The command's input.",
     "atLeast": "Read your own write: wait (bounded) until the views include this log position, "
                "the `position` a mutation returned.",
@@ -34,6 +39,29 @@ ARGUMENTS = {
 }
 
 FIELDS = {
+    "PolicyFiguresView.workingDayCalendar": "The working-day calendar this version applies "
+                                            "(M11, V12): holidays and make-up working days.",
+    "WorkingDayCalendarView.source": "Where the calendar's data comes from.",
+    "WorkingDayCalendarView.firstYear": "The first year the calendar covers.",
+    "WorkingDayCalendarView.lastYear": "The last year the calendar covers; a deadline beyond it "
+                                       "is refused.",
+    "CalendarYearView.holidays": "Official public holidays of the year (not working days).",
+    "CalendarDay.day": "The day.",
+    "MealRequest.unapprovedReason": "Why a meal held without approval was held (M14).",
+    "Checkpoint.treeSize": "How many events the checkpoint's Merkle tree covers.",
+    "Checkpoint.time": "When the checkpoint was sealed.",
+    "Proof.document": "The whole proof as JSON, for `kehu prove` or an auditor's own verifier.",
+    "Person.role": "The person's role.",
+    "Person.registeredBy": "Who registered the person.",
+    "Person.registeredAt": "When the person was registered.",
+    "Person.deactivatedAt": "When the person was deactivated, if they were.",
+    "CalendarYearInput.holidays": "Official public holidays of the year.",
+    "CalendarYearInput.makeUpWorkdays": "Officially adjusted working days (调休) of the year.",
+    "CalendarDayInput.day": "The day.",
+    "PersonMutationOk.userId": "The person's user id.",
+    "RegisterPersonInput.userId": "The user id their tokens carry as subject.",
+    "RegisterPersonInput.role": "The role the person has.",
+    "DeactivatePersonInput.userId": "The user id of the person to deactivate.",
     "id": "The id.", "name": "The name.", "title": "The title or job title.",
     "status": "The current status.", "state": "The state as JSON.", "version": "Version number.",
     "code": "A machine-readable error code.", "message": "What went wrong, for a person.",
