@@ -88,22 +88,6 @@ def canonical_record(**fields: Any) -> bytes:
     return canonical_json(event_record(**fields))
 
 
-def event_hash(
-    prev_hash: bytes,
-    *,
-    position: int,
-    stream_id: str,
-    stream_type: str,
-    version: int,
-    event_type: str,
-    schema_version: int,
-    payload: dict[str, Any],
-    metadata: dict[str, Any],
-    recorded_at: datetime,
-) -> bytes:
-    record = event_record(
-        position=position, stream_id=stream_id, stream_type=stream_type, version=version,
-        event_type=event_type, schema_version=schema_version, payload=payload,
-        metadata=metadata, recorded_at=recorded_at,
-    )
-    return hashlib.sha256(prev_hash + canonical_json(record)).digest()
+def event_hash(prev_hash: bytes, **fields: Any) -> bytes:
+    """The link of an event (fields as `event_record` names them) to its predecessor."""
+    return hashlib.sha256(prev_hash + canonical_record(**fields)).digest()

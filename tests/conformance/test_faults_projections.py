@@ -20,9 +20,9 @@ from tests.conformance.mutations import choose, write_many
 from tests.conformance.readmodel import kehu, positions, side_schemas, snapshot, wait_caught_up
 from tests.live import run_server
 
-# Enough for several runner batches (projections/runner.py BATCH = 1000), so a kill can land
-# between two committed batches.
-BACKLOG = 1500
+# Several pages of the runner (projections/runner.BATCH) per projection, so a kill can land
+# between two of its committed pages.
+BACKLOG = 4000
 
 
 @pytest.fixture(scope="module")
