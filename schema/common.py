@@ -11,6 +11,7 @@ from events.shared.money import format_fen, parse_yuan
 from events.shared.validation import MAX_NAME as MAX_NAME
 from events.shared.validation import MAX_TEXT as MAX_TEXT
 from projections.paging import encode_cursor
+from schema.positions import Position
 
 T = TypeVar("T")
 
@@ -18,7 +19,7 @@ T = TypeVar("T")
 
 @strawberry.interface(description="A mutation that was carried out.")
 class MutationOk:
-    position: int = strawberry.field(
+    position: Position = strawberry.field(
         description="Global log position of the last event written (0: nothing changed). "
         "Pass it as atLeast to a query to read your own write."
     )

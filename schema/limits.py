@@ -21,6 +21,7 @@ from strawberry.extensions import (
 from events.shared.actors import Actor
 from projections.errors import QueryRefused
 from schema.input_errors import TagInputErrors
+from schema.positions import AcceptIntPositionVariables
 from schema.query_cost import Budget, refusal
 from schema.settings import Settings
 
@@ -139,6 +140,7 @@ def extensions(settings: Settings) -> list[Any]:
         lambda: QueryCost(settings),  # after parsing, before validation
         MaskUnexpectedErrors,
         TagInputErrors,  # after the mask: its on_operation exit runs first
+        AcceptIntPositionVariables,  # before the cache: it chooses the rules validated with
         lambda: GuardedValidationCache(maxsize=256),
     ]
     if not settings.introspection:

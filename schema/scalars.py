@@ -14,6 +14,8 @@ from typing import Any
 import dateutil.parser
 from strawberry.types.scalar import ScalarDefinition
 
+from schema.positions import POSITION, Position
+
 
 class OutOfRange(ValueError):
     """graphql-core reports it with the value's location; tagged BAD_USER_INPUT with the field
@@ -85,4 +87,4 @@ DATE_TIME = ScalarDefinition(
     specified_by_url=None, serialize=_isoformat, parse_value=parse_datetime,
     parse_literal=None,
 )
-OVERRIDES: dict[object, Any] = {dt.date: DATE, dt.datetime: DATE_TIME}
+OVERRIDES: dict[object, Any] = {dt.date: DATE, dt.datetime: DATE_TIME, Position: POSITION}

@@ -18,12 +18,13 @@ from events.store import checkpoints as store
 from events.store.signing import Checkpoint
 from schema.audit.log import LOG_READERS
 from schema.context import BadInput, ctx_of, require_reader
+from schema.positions import LOG_START, Position
 
 
 @strawberry.type(name="Checkpoint", description="A signed checkpoint of the log (docs/audit.md).")
 class CheckpointType:
-    position: int
-    tree_size: int
+    position: Position
+    tree_size: Position
     head: str = strawberry.field(description="Hash of the event at `position`, hex.")
     root: str = strawberry.field(description="RFC 9162 Merkle root over events 1..treeSize, hex.")
     time: datetime
@@ -34,8 +35,8 @@ class CheckpointType:
     @classmethod
     def of(cls, c: Checkpoint) -> CheckpointType:
         data = c.to_json()
-        return cls(position=c.position, tree_size=c.tree_size, head=data["head"],
-                   root=data["root"], time=c.time, key_id=c.key_id,
+        return cls(position=Position(c.position), tree_size=Position(c.tree_size),
+                   head=data["head"], root=data["root"], time=c.time, key_id=c.key_id,
                    signature=data["signature"], witness_line=cast(JSON, data))
 
 
@@ -54,7 +55,7 @@ def _proof(document: dict[str, Any]) -> Proof:
 @strawberry.type
 class CheckpointQueries:
     @strawberry.field(description="Signed checkpoints after a position, oldest first.")
-    async def checkpoints(self, info: Info[Any, Any], after: int = 0,
+    async def checkpoints(self, info: Info[Any, Any], after: Position = LOG_START,
                           first: int | None = None) -> list[CheckpointType]:
         require_reader(info, *LOG_READERS)
         ctx = ctx_of(info)
@@ -64,8 +65,8 @@ class CheckpointQueries:
 
     @strawberry.field(description="An inclusion proof of one event in a checkpoint (default: "
                       "the latest).")
-    async def event_proof(self, info: Info[Any, Any], position: int,
-                          checkpoint: int | None = None) -> Proof:
+    async def event_proof(self, info: Info[Any, Any], position: Position,
+                          checkpoint: Position | None = None) -> Proof:
         require_reader(info, *LOG_READERS)
         try:
             async with ctx_of(info).pool.acquire() as conn:
@@ -76,8 +77,8 @@ class CheckpointQueries:
     @strawberry.field(description="A proof that checkpoint `to` extends checkpoint `from`.")
     async def consistency_proof(
         self, info: Info[Any, Any],
-        first: Annotated[int, strawberry.argument(name="from")],
-        second: Annotated[int, strawberry.argument(name="to")],
+        first: Annotated[Position, strawberry.argument(name="from")],
+        second: Annotated[Position, strawberry.argument(name="to")],
     ) -> Proof:
         require_reader(info, *LOG_READERS)
         try:
@@ -90,11 +91,11 @@ class CheckpointQueries:
 @strawberry.type
 class CheckpointSubscriptions:
     @strawberry.subscription(description="Checkpoints after a position as they are sealed.")
-    async def checkpoints(self, info: Info[Any, Any],
-                          after: int = 0) -> AsyncGenerator[CheckpointType, None]:
+    async def checkpoints(self, info: Info[Any, Any], after: Position = LOG_START,
+                          ) -> AsyncGenerator[CheckpointType, None]:
         require_reader(info, *LOG_READERS)
         ctx = ctx_of(info)
-        position = after
+        position: int = after
         while True:
             async with ctx.pool.acquire() as conn:
                 found = await store.page(conn, position, 100)

@@ -19,6 +19,7 @@ from events.store.sealing import trusted_keys
 from events.store.witness import check_against_witness, parse_witness
 from schema.audit.verification import verify_for_request
 from schema.context import BadInput, Services, ctx_of, require_reader
+from schema.positions import FIRST_EVENT, LOG_START, Position, maybe_position
 
 # Who may read the whole log: the people who supervise, audit or integrate.
 LOG_READERS = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR, Role.INTEGRATION)
@@ -30,7 +31,7 @@ MAX_PAGE_SIZE = 5000
 class LoggedEvent:
     id: str = strawberry.field(description="The event's id, `<streamId>:<version>`: the same in "
                                "webhooks (webhook-id) and NATS (Nats-Msg-Id).")
-    position: int
+    position: Position
     stream_id: str
     stream_type: str
     version: int
@@ -61,7 +62,7 @@ class LoggedEvent:
     def from_stored(cls, e: StoredEvent, timezone: tzinfo) -> LoggedEvent:
         m = e.metadata
         return cls(
-            id=event_id(e), stored=e, timezone=timezone, position=e.position,
+            id=event_id(e), stored=e, timezone=timezone, position=Position(e.position),
             stream_id=e.stream_id, stream_type=e.stream_type,
             version=e.version, type=e.event_type, schema_version=e.schema_version,
             payload=cast(JSON, e.payload), actor_id=m.actor_id, actor_name=m.actor_name,
@@ -75,13 +76,13 @@ class LoggedEvent:
 class AuditLogReport:
     ok: bool
     checked: int
-    first_position: int | None
-    last_position: int | None
-    bad_position: int | None = strawberry.field(
+    first_position: Position | None
+    last_position: Position | None
+    bad_position: Position | None = strawberry.field(
         description="The first event found altered, removed or reordered."
     )
     reason: str | None
-    checkpoint: int | None = strawberry.field(
+    checkpoint: Position | None = strawberry.field(
         default=None, description="The witnessed checkpoint the log contradicts (`witness`).")
     witnessed: int | None = strawberry.field(
         default=None, description="Witnessed checkpoints the log still matches.")
@@ -93,7 +94,7 @@ class LogQueries:
     async def events(
         self,
         info: Info[Any, Any],
-        after: int = 0,
+        after: Position = LOG_START,
         first: int | None = None,
         types: list[str] | None = None,
         stream_type: str | None = None,
@@ -120,8 +121,8 @@ class LogQueries:
     async def verify_audit_log(
         self,
         info: Info[Any, Any],
-        from_position: Annotated[int, strawberry.argument(name="from")] = 1,
-        to_position: Annotated[int | None, strawberry.argument(name="to")] = None,
+        from_position: Annotated[Position, strawberry.argument(name="from")] = FIRST_EVENT,
+        to_position: Annotated[Position | None, strawberry.argument(name="to")] = None,
         witness: Annotated[str | None, strawberry.argument(
             description="A witness file's content (JSON lines of signed checkpoints): the log "
                         "must still match each one.")] = None,
@@ -129,8 +130,10 @@ class LogQueries:
         require_reader(info, *LOG_READERS)
         ctx = ctx_of(info)
         r = await verify_for_request(ctx, from_position, to_position)
-        report = AuditLogReport(ok=r.ok, checked=r.checked, first_position=r.first_position,
-                                last_position=r.last_position, bad_position=r.bad_position,
+        report = AuditLogReport(ok=r.ok, checked=r.checked,
+                                first_position=maybe_position(r.first_position),
+                                last_position=maybe_position(r.last_position),
+                                bad_position=maybe_position(r.bad_position),
                                 reason=r.reason)
         metrics.record_verification(r.ok, r.checked)
         if r.ok and witness is not None:
@@ -147,8 +150,9 @@ async def _against_witness(services: Services, report: AuditLogReport,
     w = await check_against_witness(services.pool, witnessed, trusted_keys(services.settings.seal))
     report.witnessed = w.checkpoints
     if not w.ok:
-        report.ok, report.reason, report.checkpoint = False, w.reason, w.checkpoint
-        report.bad_position = w.first_position
+        report.ok, report.reason = False, w.reason
+        report.checkpoint = maybe_position(w.checkpoint)
+        report.bad_position = maybe_position(w.first_position)
     return report
 
 
@@ -182,8 +186,8 @@ def page_json(e: StoredEvent) -> dict[str, Any]:
 
 @strawberry.type(description="A page of the log in one message (catch-up at the log's speed).")
 class EventPage:
-    first: int = strawberry.field(description="Position of the page's first event.")
-    last: int = strawberry.field(description="Position of the page's last event: the cursor.")
+    first: Position = strawberry.field(description="Position of the page's first event.")
+    last: Position = strawberry.field(description="Position of the page's last event: the cursor.")
     count: int
     events: JSON = strawberry.field(
         description="The events, oldest first, each an object with LoggedEvent's fields"
@@ -194,7 +198,8 @@ class EventPage:
 class LogSubscriptions:
     @strawberry.subscription(description="Events after a position, catching up then live.")
     async def events(
-        self, info: Info[Any, Any], after: int = 0, types: list[str] | None = None
+        self, info: Info[Any, Any], after: Position = LOG_START,
+        types: list[str] | None = None,
     ) -> AsyncGenerator[LoggedEvent, None]:
         require_reader(info, *LOG_READERS)
         timezone = ctx_of(info).settings.timezone
@@ -204,13 +209,14 @@ class LogSubscriptions:
     @strawberry.subscription(description="Events after a position, a page per message: catch"
                                          " up, then live. Never an empty page.")
     async def event_pages(
-        self, info: Info[Any, Any], after: int = 0, types: list[str] | None = None,
-        page_size: int = SUBSCRIPTION_BATCH,
+        self, info: Info[Any, Any], after: Position = LOG_START,
+        types: list[str] | None = None, page_size: int = SUBSCRIPTION_BATCH,
     ) -> AsyncGenerator[EventPage, None]:
         require_reader(info, *LOG_READERS)
         size = max(1, min(page_size, MAX_PAGE_SIZE))
         services = ctx_of(info).services
         async for page in follow(services.pool, services.notifier, after, types=types,
                                  page=size):
-            yield EventPage(first=page[0].position, last=page[-1].position, count=len(page),
+            yield EventPage(first=Position(page[0].position), last=Position(page[-1].position),
+                            count=len(page),
                             events=cast(JSON, [page_json(e) for e in page]))

@@ -32,6 +32,7 @@ from schema.meals.inputs import (
     bounded,
 )
 from schema.mutations import mutate, ok_fields
+from schema.positions import Position
 
 
 @strawberry.type
@@ -226,7 +227,7 @@ class BillQueries:
                       "the bill totals (which include other people's meals).")
     async def restaurant_bills(self, info: Info[Any, Any], month: str,
                                restaurant: str | None = None,
-                               at_least: int | None = None) -> list[RestaurantMonth]:
+                               at_least: Position | None = None) -> list[RestaurantMonth]:
         ctx = ctx_of(info)
         owner = ctx.visible_owner()
         await ctx.read_after(at_least)

@@ -31,6 +31,7 @@ from schema.customers.types import Customer, CustomerMutationOk
 from schema.entity_ids import new_id
 from schema.errors import MutationErrors
 from schema.mutations import IdempotencyKey, mutate, ok_fields
+from schema.positions import Position
 
 RegisterCustomerResult: TypeAlias = Annotated[CustomerMutationOk | MutationErrors,
                                                strawberry.union("RegisterCustomerResult")]
@@ -114,7 +115,7 @@ class CustomerMutations:
 class CustomerQueries:
     @strawberry.field(description="One customer, or null if there is none with this id.")
     async def customer(self, info: Info[Any, Any], id: strawberry.ID,
-                       at_least: int | None = None) -> Customer | None:
+                       at_least: Position | None = None) -> Customer | None:
         require_reader(info)
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
@@ -124,7 +125,7 @@ class CustomerQueries:
     @strawberry.field(description="Customers by organisation name, a cursor page.")
     async def customers(
         self, info: Info[Any, Any], filter: CustomerFilter | None = None,
-        first: int | None = None, after: str | None = None, at_least: int | None = None,
+        first: int | None = None, after: str | None = None, at_least: Position | None = None,
     ) -> Connection[Customer]:
         require_reader(info)
         ctx = ctx_of(info)

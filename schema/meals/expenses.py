@@ -19,6 +19,7 @@ from projections.expenses.queries import ExpenseCriteria, expense_groups
 from schema.common import yuan
 from schema.context import BadInput, ctx_of
 from schema.meals import types as meal_types_api  # noqa: F401  (the shared enums)
+from schema.positions import Position
 
 
 @strawberry.enum(description="A dimension of the expense summary.")
@@ -107,7 +108,7 @@ class ExpenseQueries:
         self, info: Info[Any, Any], group_by: list[ExpenseDimension],
         from_day: Annotated[date, strawberry.argument(name="from")],
         to_day: Annotated[date, strawberry.argument(name="to")],
-        filter: ExpenseFilter | None = None, at_least: int | None = None,
+        filter: ExpenseFilter | None = None, at_least: Position | None = None,
         order_by: ExpenseOrder = ExpenseOrder.KEY,
     ) -> list[ExpenseGroup]:
         ctx = ctx_of(info)

@@ -33,6 +33,7 @@ from projections.meals.queries import (
 from schema.common import Connection, connection, fen
 from schema.context import BadInput, ctx_of
 from schema.meals.types import MealFinding, MealRequest, meal_from_row
+from schema.positions import Position
 
 
 @strawberry.input
@@ -83,7 +84,7 @@ class MealEvaluation:
 class MealQueries:
     @strawberry.field(description="One meal request (None when unknown or not yours to see).")
     async def meal_request(self, info: Info[Any, Any], id: strawberry.ID,
-                           at_least: int | None = None) -> MealRequest | None:
+                           at_least: Position | None = None) -> MealRequest | None:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
         if len(id) > MAX_ID:
@@ -94,7 +95,7 @@ class MealQueries:
     @strawberry.field(description="Meal requests, newest first, as cursor pages.")
     async def meal_requests(
         self, info: Info[Any, Any], filter: MealFilter | None = None, first: int | None = None,
-        after: str | None = None, at_least: int | None = None,
+        after: str | None = None, at_least: Position | None = None,
     ) -> Connection[MealRequest]:
         ctx = ctx_of(info)
         limit = ctx.page_size(first)
@@ -109,7 +110,7 @@ class MealQueries:
                       "awaiting the manager's decision (M14), and open meals whose customer's "
                       "tier changed around the request (M5).")
     async def open_exceptions(self, info: Info[Any, Any], first: int | None = None,
-                              at_least: int | None = None) -> list[MealRequest]:
+                              at_least: Position | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
         rows = await work_list(ctx.pool, OPEN_EXCEPTION, ctx.visible_owner(),
@@ -121,7 +122,7 @@ class MealQueries:
                       "deadline (company time zone).")
     async def pending_paperwork(self, info: Info[Any, Any], overdue: bool = False,
                                 first: int | None = None,
-                                at_least: int | None = None) -> list[MealRequest]:
+                                at_least: Position | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
         rows = await work_list(ctx.pool, PAPERWORK_OUTSTANDING, ctx.visible_owner(),
@@ -132,7 +133,7 @@ class MealQueries:
     @strawberry.field(description="M13: signed meals not yet settled with a restaurant bill.")
     async def unsettled_signed_meals(self, info: Info[Any, Any], restaurant: str | None = None,
                                      first: int | None = None,
-                                     at_least: int | None = None) -> list[MealRequest]:
+                                     at_least: Position | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
         if restaurant is not None and len(restaurant) > MAX_NAME:

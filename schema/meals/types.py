@@ -23,11 +23,12 @@ from schema.context import ctx_of
 from schema.errors import MealFinding as MealFinding
 from schema.errors import PolicyBlockedError as PolicyBlockedError
 from schema.loaders import stream_loader
+from schema.positions import Position
 
 
 @strawberry.type(description="One step in a meal's history, from its event stream.")
 class MealHistoryEntry:
-    position: int
+    position: Position
     type: str
     at: datetime
     actor_id: str
@@ -36,7 +37,7 @@ class MealHistoryEntry:
 
     @classmethod
     def of(cls, e: StoredEvent) -> MealHistoryEntry:
-        return cls(position=e.position, type=e.event_type, at=e.recorded_at,
+        return cls(position=Position(e.position), type=e.event_type, at=e.recorded_at,
                    actor_id=e.metadata.actor_id, actor_role=e.metadata.actor_role,
                    policy_version=e.metadata.policy_version)
 

@@ -20,6 +20,7 @@ from schema.context import KehuContext, ctx_of
 from schema.errors import MutationErrors
 from schema.meals.inputs import bounded
 from schema.mutations import IdempotencyKey, mutate, ok_fields
+from schema.positions import Position
 
 strawberry.enum(Role, description="A role of the roles table (docs/rules.md).")
 
@@ -101,7 +102,7 @@ class PeopleMutations:
 class PeopleQueries:
     @strawberry.field(description="One person by user id (any spelling: NFKC, case folded).")
     async def person(self, info: Info[Any, Any], user_id: str,
-                     at_least: int | None = None) -> Person | None:
+                     at_least: Position | None = None) -> Person | None:
         ctx = ctx_of(info)
         ctx.require_actor()
         await ctx.read_after(at_least)
@@ -110,7 +111,7 @@ class PeopleQueries:
 
     @strawberry.field(description="The people directory, by user id.")
     async def people(self, info: Info[Any, Any], active_only: bool = True,
-                     first: int | None = None, at_least: int | None = None) -> list[Person]:
+                     first: int | None = None, at_least: Position | None = None) -> list[Person]:
         ctx = ctx_of(info)
         ctx.require_actor()
         await ctx.read_after(at_least)

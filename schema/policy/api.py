@@ -31,6 +31,7 @@ from schema.meals import types as meal_types_api  # noqa: F401  (the shared enum
 from schema.meals.inputs import bounded
 from schema.mutations import mutate, ok_fields
 from schema.policy.calendar import CalendarYearInput, WorkingDayCalendarView, calendar_years
+from schema.positions import Position
 
 MAX_ROWS = 100  # cap rows or brackets in one version: far above the source's dozen
 
@@ -209,7 +210,7 @@ class PolicyQueries:
     async def policy(
         self, info: Info[Any, Any],
         as_of: Annotated[date | None, strawberry.argument(name="asOf")] = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> PolicyVersionView | None:
         ctx = ctx_of(info)
         day = as_of or ctx.command_context().today
@@ -219,7 +220,7 @@ class PolicyQueries:
 
     @strawberry.field(description="Every version, drafts included, in version order.")
     async def policies(self, info: Info[Any, Any],
-                       at_least: int | None = None) -> list[PolicyVersionView]:
+                       at_least: Position | None = None) -> list[PolicyVersionView]:
         ctx = ctx_of(info)
         ctx.require_actor()
         await ctx.read_after(at_least)

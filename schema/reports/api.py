@@ -23,6 +23,7 @@ from projections.sales.analysis import T2Filter, sales_table
 from schema.common import Connection, PageInfo, connection
 from schema.context import BadInput, ctx_of, require_reader
 from schema.enums import CustomerStatus, CustomerTier, Region
+from schema.positions import Position
 from schema.reports.types import (
     Money,
     SalesAggregateOrder,
@@ -144,7 +145,7 @@ class AnalyticsQueries:
     @strawberry.field(description="T2 for one year, a page of customer rows (cursor by name).")
     async def sales_analysis(
         self, info: Info[Any, Any], year: int, filter: SalesAnalysisFilter | None = None,
-        first: int | None = None, after: str | None = None, at_least: int | None = None,
+        first: int | None = None, after: str | None = None, at_least: Position | None = None,
     ) -> SalesAnalysis:
         require_reader(info, *READERS)
         ctx = ctx_of(info)
@@ -174,7 +175,7 @@ class AnalyticsQueries:
                       "'unknown'; shares sum to 100.00 per criterion.")
     async def customer_classification(
         self, info: Info[Any, Any], filter: ClassificationFilter | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> CustomerClassificationTable:
         require_reader(info, *READERS)
         ctx = ctx_of(info)
@@ -197,7 +198,7 @@ class AnalyticsQueries:
         self, info: Info[Any, Any], group_by: list[SalesDimension],
         filter: SalesAggregateFilter | None = None,
         order_by: SalesAggregateOrder = SalesAggregateOrder.KEY,
-        first: int | None = None, after: str | None = None, at_least: int | None = None,
+        first: int | None = None, after: str | None = None, at_least: Position | None = None,
     ) -> Connection[SalesGroup]:
         require_reader(info, *READERS)
         ctx = ctx_of(info)

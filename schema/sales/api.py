@@ -19,6 +19,7 @@ from schema.common import MutationOk, fen, yuan
 from schema.context import KehuContext, ctx_of, require_reader
 from schema.errors import MutationErrors
 from schema.mutations import IdempotencyKey, mutate, ok_fields
+from schema.positions import Position
 
 MAX_CSV_CHARS = 8_000_000  # ~100,000 rows; the request body limit applies first
 
@@ -168,7 +169,8 @@ class SalesMutations:
 @strawberry.type
 class SalesQueries:
     @strawberry.field(description="The product catalogue, by code.")
-    async def products(self, info: Info[Any, Any], at_least: int | None = None) -> list[Product]:
+    async def products(self, info: Info[Any, Any],
+                       at_least: Position | None = None) -> list[Product]:
         require_reader(info)
         ctx = ctx_of(info)
         await ctx.read_after(at_least)

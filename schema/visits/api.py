@@ -25,6 +25,7 @@ from schema.context import KehuContext, ctx_of, require_reader
 from schema.entity_ids import new_id, ref
 from schema.errors import MutationErrors
 from schema.mutations import IdempotencyKey, mutate, ok_fields
+from schema.positions import Position
 from schema.visits.commitments import CommitmentQueries
 from schema.visits.inputs import (
     FileVisitReportInput,
@@ -168,7 +169,7 @@ class VisitQueries:
     @strawberry.field(description="One visit; null if there is none or the caller may not see "
                       "it (staff see their own).")
     async def visit(self, info: Info[Any, Any], id: strawberry.ID,
-                    at_least: int | None = None) -> Visit | None:
+                    at_least: Position | None = None) -> Visit | None:
         require_reader(info, *VISIT_READERS)
         ctx = ctx_of(info)
         await ctx.read_after(at_least)
@@ -178,7 +179,7 @@ class VisitQueries:
     @strawberry.field(description="Visits, newest first, a cursor page.")
     async def visits(self, info: Info[Any, Any], filter: VisitFilter | None = None,
                      first: int | None = None, after: str | None = None,
-                     at_least: int | None = None) -> Connection[Visit]:
+                     at_least: Position | None = None) -> Connection[Visit]:
         require_reader(info, *VISIT_READERS)
         ctx = ctx_of(info)
         limit = ctx.page_size(first)

@@ -20,6 +20,7 @@ from projections.visits.queries import (
 from schema.common import Connection, connection
 from schema.context import ctx_of, require_reader
 from schema.customers.api import company_today
+from schema.positions import Position
 from schema.visits.inputs import CommitmentFilter
 from schema.visits.types import Commitment
 
@@ -51,7 +52,7 @@ class CommitmentQueries:
     async def commitments(
         self, info: Info[Any, Any], overdue: bool | None = None,
         filter: CommitmentFilter | None = None, first: int | None = None,
-        after: str | None = None, at_least: int | None = None,
+        after: str | None = None, at_least: Position | None = None,
     ) -> Connection[Commitment]:
         where = _where(info, filter)
         only_overdue(where, overdue)
@@ -63,7 +64,7 @@ class CommitmentQueries:
     async def follow_ups(
         self, info: Info[Any, Any], due: bool | None = None, overdue: bool | None = None,
         filter: CommitmentFilter | None = None, first: int | None = None,
-        after: str | None = None, at_least: int | None = None,
+        after: str | None = None, at_least: Position | None = None,
     ) -> Connection[Commitment]:
         where = _where(info, filter)
         only_follow_ups(where, due, overdue)

@@ -21,6 +21,7 @@ from schema.common import MutationOk
 from schema.context import KehuContext, ctx_of, require_reader
 from schema.errors import MutationErrors
 from schema.mutations import IdempotencyKey, mutate, ok_fields
+from schema.positions import Position
 
 # Who sees webhooks: integrations their own; these roles every one.
 SEE_ALL = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR)
@@ -35,7 +36,7 @@ class Webhook:
     active: bool
     created_by: str
     created_at: datetime
-    last_position: int | None = strawberry.field(
+    last_position: Position | None = strawberry.field(
         description="The last log position the receiver acknowledged (2xx)."
     )
     delivered: int
