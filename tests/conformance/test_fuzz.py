@@ -18,9 +18,20 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from schemathesis.graphql import nodes
 
 from events.shared.actors import Role
 from tests.live import LiveServer, gql, run_server, token
+
+# Kehu's own scalar: the fuzzer gets both input forms and values on both sides of the bound,
+# as numbers and as strings (the bound itself is tested in tests/security/test_positions.py).
+POSITIONS = st.one_of(
+    st.integers(min_value=-1, max_value=2**53).map(nodes.Int),
+    st.integers(min_value=0, max_value=2**60).map(str).map(nodes.String),
+    st.text(max_size=20).map(nodes.String),
+)
+schemathesis.graphql.scalar("Position", POSITIONS)
 
 SEED = 20261126
 TOTAL_EXAMPLES = 300  # split over the operations; at least MIN_PER_OPERATION each

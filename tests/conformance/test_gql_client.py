@@ -30,7 +30,7 @@ async def test_gql_runs_a_query_with_the_fetched_schema(
     written = await append_probes(store, 2, run=random_id())
     async with _http(live_server, token("aud", Role.AUDITOR)) as session:
         result = await session.execute(GraphQLRequest(
-            "query($after: Int!) { events(after: $after, first: 2) { position type } }",
+            "query($after: Position!) { events(after: $after, first: 2) { position type } }",
             variable_values={"after": written.first_position - 1},
         ))
     assert [e["position"] for e in result["events"]] == [written.first_position,
@@ -61,7 +61,7 @@ async def test_gql_runs_a_subscription(live_server: LiveServer, store: EventStor
         subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
     )
     request = GraphQLRequest(
-        "subscription($after: Int, $types: [String!]) "
+        "subscription($after: Position, $types: [String!]) "
         "{ events(after: $after, types: $types) { position } }",
         variable_values={"after": before.first_position - 1, "types": ["ConformanceProbe"]})
     seen: list[int] = []
