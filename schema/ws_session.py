@@ -19,6 +19,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
+from events.shared.metrics import WEBSOCKET_CLOSES
 from schema.auth import AuthError, authenticate
 from schema.context import KehuContext
 
@@ -37,6 +38,7 @@ async def close_when_expired(context: KehuContext, websocket: WebSocket) -> None
         if remaining <= 0:
             break
         await asyncio.sleep(remaining)
+    WEBSOCKET_CLOSES.labels(code=str(EXPIRED)).inc()
     with suppress(Exception):  # the client may have gone already
         await websocket.close(code=EXPIRED, reason="token expired")
 
@@ -84,6 +86,7 @@ class RenewingTransportWSHandler(BaseGraphQLTransportWSHandler[KehuContext, None
         if not self.connection_acknowledged or actor is None or ledger is None:
             return
         if len(ledger.handlers[actor.user_id]) >= self.context.settings.max_websockets_per_user:
+            WEBSOCKET_CLOSES.labels(code=str(TOO_MANY)).inc()
             await self.websocket.close(code=TOO_MANY,
                                        reason="too many WebSocket connections for this user")
             return
@@ -115,6 +118,9 @@ class RenewingTransportWSHandler(BaseGraphQLTransportWSHandler[KehuContext, None
                                    self.context.settings.ws_send_timeout_s)
         except TimeoutError:
             last = "none" if self._last_position is None else str(self._last_position)
+            # Counted before closing: the close frame itself waits behind what the client has
+            # not read, and an operator should see the slow subscriber at once.
+            WEBSOCKET_CLOSES.labels(code=str(SLOW_SUBSCRIBER)).inc()
             with suppress(Exception):
                 await self.websocket.close(code=SLOW_SUBSCRIBER,
                                            reason=f"subscriber too slow; last position {last}")

@@ -48,6 +48,9 @@ PROJECTION_POSITION = Gauge(
 LOG_HEAD = Gauge("kehu_log_head_position", "The position of the last event in the log.")
 WEBSOCKETS = Gauge("kehu_websocket_connections", "Open GraphQL WebSocket connections.")
 SUBSCRIPTIONS = Gauge("kehu_graphql_subscriptions", "Active GraphQL subscriptions.")
+WEBSOCKET_CLOSES = Counter(
+    "kehu_websocket_closes_total", "WebSockets the server closed on a limit, by close code "
+    "(4403 token expired, 4410 subscriber too slow, 4429 too many connections).", ["code"])
 WEBHOOK_DELIVERIES = Counter(
     "kehu_webhook_deliveries_total", "Webhook delivery attempts by outcome.", ["outcome"])
 POOL_CONNECTIONS = Gauge(
