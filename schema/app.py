@@ -36,6 +36,7 @@ from schema.settings import Settings
 from schema.visits import api as visits_api
 from schema.webhooks import api as webhooks_api
 from schema.webhooks import secrets as webhook_secrets_api
+from schema.ws_legacy import BudgetedLegacyWSHandler
 from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching, watch_expiry
 
 # Each context's API module exports QUERIES, MUTATIONS and SUBSCRIPTIONS (lists of strawberry
@@ -106,6 +107,7 @@ WS_CONTEXT = "kehu.context"
 
 class KehuGraphQL(GraphQL[KehuContext, None]):
     graphql_transport_ws_handler_class = RenewingTransportWSHandler
+    graphql_ws_handler_class = BudgetedLegacyWSHandler
     def __init__(self, services: Services, ledger: Ledger | None = None):
         settings = services.settings
         super().__init__(

@@ -22,15 +22,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from events.shared.metrics import WEBSOCKET_CLOSES
 from schema.auth import AuthError, authenticate
 from schema.context import KehuContext
+from schema.ws_budgets import TOO_MANY_SUBSCRIPTIONS, PerUserSockets
 
 EXPIRED = 4403
-TOO_MANY = 4429
-# A subscriber that does not read: its outgoing messages wait in the kernel's buffer, then in
-# ours; when one cannot be sent within KEHU_WS_SEND_TIMEOUT the socket is closed with this code
-# and the last event position delivered to it, so it can resume with `after`.
-SLOW_SUBSCRIBER = 4410
-
-
 async def close_when_expired(context: KehuContext, websocket: WebSocket) -> None:
     """Sleep until the (possibly renewed) expiry, then close the socket."""
     while context.token_expires_at is not None:
@@ -59,75 +53,32 @@ def bearer(raw: Any) -> str | None:
     return raw if isinstance(raw, str) else None
 
 
-def _position(message: Any) -> int | None:
-    """The event position a `next` message carries (the events subscription), if any."""
-    if not isinstance(message, dict) or message.get("type") != "next":
-        return None
-    data = (message.get("payload") or {}).get("data") or {}
-    for value in data.values() if isinstance(data, dict) else ():
-        if isinstance(value, dict) and isinstance(value.get("position"), int):
-            return int(value["position"])
-    return None
-
-
-class RenewingTransportWSHandler(BaseGraphQLTransportWSHandler[KehuContext, None]):
+class RenewingTransportWSHandler(PerUserSockets,
+                                 BaseGraphQLTransportWSHandler[KehuContext, None]):
     """graphql-transport-ws with token renewal, per-user budgets and a bounded send."""
 
-    _user: str | None = None
-    _last_position: int | None = None
-
-    @property
-    def _ledger(self) -> Any:
-        return getattr(self.view, "ledger", None)
+    def running_operations(self) -> int:
+        return len(self.operations)
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
-        actor, ledger = self.context.actor, self._ledger
-        if not self.connection_acknowledged or actor is None or ledger is None:
-            return
-        if len(ledger.handlers[actor.user_id]) >= self.context.settings.max_websockets_per_user:
-            WEBSOCKET_CLOSES.labels(code=str(TOO_MANY)).inc()
-            await self.websocket.close(code=TOO_MANY,
-                                       reason="too many WebSocket connections for this user")
-            return
-        self._user = actor.user_id
-        ledger.handlers[actor.user_id].add(self)
+        if self.connection_acknowledged:
+            await self.admit()
 
     async def handle_subscribe(self, message: Any) -> None:
-        ledger = self._ledger
-        if self._user is not None and ledger is not None:
-            running = sum(len(h.operations) for h in ledger.handlers[self._user])
-            if running >= self.context.settings.max_subscriptions_per_user:
-                await self.send_message({"id": message.get("id"), "type": "error", "payload": [{
-                    "message": "too many subscriptions for this user",
-                    "extensions": {"code": "RATE_LIMITED"}}]})
-                return
+        if self.over_subscription_budget():
+            await self.send_message({"id": message.get("id"), "type": "error", "payload": [{
+                "message": TOO_MANY_SUBSCRIPTIONS, "extensions": {"code": "RATE_LIMITED"}}]})
+            return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
         await super().shutdown()
-        ledger = self._ledger
-        if self._user is not None and ledger is not None:
-            ledger.handlers[self._user].discard(self)
-            if not ledger.handlers[self._user]:
-                del ledger.handlers[self._user]
+        self.release()
 
     async def send_message(self, message: Any) -> None:
-        try:
-            await asyncio.wait_for(super().send_message(message),
-                                   self.context.settings.ws_send_timeout_s)
-        except TimeoutError:
-            last = "none" if self._last_position is None else str(self._last_position)
-            # Counted before closing: the close frame itself waits behind what the client has
-            # not read, and an operator should see the slow subscriber at once.
-            WEBSOCKET_CLOSES.labels(code=str(SLOW_SUBSCRIBER)).inc()
-            with suppress(Exception):
-                await self.websocket.close(code=SLOW_SUBSCRIBER,
-                                           reason=f"subscriber too slow; last position {last}")
-            return
-        position = _position(message)
-        if position is not None:
-            self._last_position = position
+        await self.bounded_send(super().send_message(message), message)
+
     async def handle_ping(self, message: Any) -> None:
         payload = message.get("payload")
         raw = payload.get("Authorization") if isinstance(payload, dict) else None

@@ -4,11 +4,14 @@ subscriptions per user; another user is not affected."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from events.shared.actors import Role
 from schema.budgets import Ledger
@@ -81,3 +84,56 @@ async def test_subscriptions_per_user_are_bounded(tight_server: LiveServer) -> N
         assert seen["3"] == "error"
     finally:
         await ws.close()  # type: ignore[attr-defined]
+
+
+async def _legacy(server: LiveServer, user: str) -> Any:
+    """A socket speaking the older graphql-ws protocol, acknowledged (keep-alives skipped)."""
+    ws = await websockets.connect(server.ws_url, subprotocols=[Subprotocol("graphql-ws")])
+    await ws.send(json.dumps({"type": "connection_init",
+                              "payload": {"Authorization": f"Bearer {token(user, Role.AUDITOR)}"}}))
+    assert (await _legacy_message(ws))["type"] == "connection_ack"
+    return ws
+
+
+async def _legacy_message(ws: Any) -> dict[str, Any]:
+    while True:
+        data: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if data["type"] != "ka":
+            return data
+
+
+async def test_the_older_protocol_counts_against_the_same_socket_budget(
+        tight_server: LiveServer) -> None:
+    """One graphql-transport-ws socket and one graphql-ws socket fill a budget of two: the
+    third socket, in the older protocol, is closed with 4429."""
+    ws, _, _ = await _open(tight_server, "mixed-protocols")
+    legacy = await _legacy(tight_server, "mixed-protocols")
+    try:
+        third = await websockets.connect(tight_server.ws_url,
+                                         subprotocols=[Subprotocol("graphql-ws")])
+        await third.send(json.dumps({"type": "connection_init", "payload": {
+            "Authorization": f"Bearer {token('mixed-protocols', Role.AUDITOR)}"}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(third.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+    finally:
+        await ws.close()  # type: ignore[attr-defined]
+        await legacy.close()
+
+
+async def test_the_older_protocol_counts_against_the_same_subscription_budget(
+        tight_server: LiveServer) -> None:
+    legacy = await _legacy(tight_server, "legacy-subscriber")
+    try:
+        for n in range(4):
+            await legacy.send(json.dumps({"id": str(n), "type": "start",
+                                          "payload": {"query": EVENTS}}))
+        seen: dict[str, str] = {}
+        while "3" not in seen:
+            message = await _legacy_message(legacy)
+            seen.setdefault(message.get("id", ""), message["type"])
+        assert seen["3"] == "error", seen
+        assert {seen.get(str(n)) for n in range(3)} <= {"data", None}, seen
+    finally:
+        await legacy.close()
