@@ -13,7 +13,9 @@ The cost model, documented in the README:
   (the literal or variable value, at most the largest page KEHU_MAX_PAGE_SIZE, which is also
   what it counts when not given);
 - introspection fields (names starting with `__`) cost 1 and multiply nothing: the schema is
-  small and fixed, and GraphiQL must be able to load it.
+  small and fixed, and GraphiQL must be able to load it;
+- fragments on different types in one selection (a union's members) cost what the costliest
+  of them costs, since an object is of one type.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class Measure:
 
     def selections(self, selection_set: SelectionSetNode | None) -> Level:
         total, names = Figures(), dict[str, int]()
+        alternatives: dict[str, Figures] = {}  # type condition -> its fragments' figures
         if selection_set is None:
             return total, names
         for node in selection_set.selections:
@@ -124,13 +127,21 @@ class Measure:
                 continue
             if isinstance(node, FragmentSpreadNode):
                 figures, inner = self.fragment(node.name.value)
+                definition = self.fragments.get(node.name.value)
+                condition = definition.type_condition if definition is not None else None
             elif isinstance(node, InlineFragmentNode):
                 figures, inner = self.selections(node.selection_set)
+                condition = node.type_condition
             else:  # pragma: no cover - no other kind of selection exists
                 continue
-            total = total + figures
+            if condition is None:
+                total = total + figures
+            else:
+                name = condition.name.value
+                alternatives[name] = alternatives.get(name, Figures()) + figures
             for key, count in inner.items():
                 names[key] = _add(names.get(key, 0), count)
+        total = total + _one_of(alternatives)
         repeats = max(names.values(), default=0)
         total = Figures(total.depth, total.aliases, total.cost, max(total.repeats, repeats))
         self.check(total)
@@ -179,6 +190,19 @@ class Measure:
                     return max(0, min(given, self.default_page))
             return self.default_page
         return 1
+
+
+def _one_of(alternatives: dict[str, Figures]) -> Figures:
+    """Fragments on different types in one selection: an object is of one type, so at most one
+    group applies to it (`data { ... on MealSettled {..} ... on MealRequested {..} }`) and
+    the costliest group is what a row can cost. An interface's fragment can apply beside an
+    object type's: such overlaps are few in this schema (MutationOk), so the estimate stays
+    within a small factor. Aliases, depth and repeats count every group, as written."""
+    combined = Figures()
+    for figures in alternatives.values():
+        combined = combined + figures
+    costliest = max((figures.cost for figures in alternatives.values()), default=0)
+    return Figures(combined.depth, combined.aliases, costliest, combined.repeats)
 
 
 def _bounded(text: str, largest: int) -> int:

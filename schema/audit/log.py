@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, tzinfo
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,6 +17,7 @@ from events.store.envelope import StoredEvent
 from events.store.follow import follow
 from events.store.sealing import trusted_keys
 from events.store.witness import check_against_witness, parse_witness
+from schema.audit.event_data import event_data, event_data_union
 from schema.audit.verification import verify_for_request
 from schema.context import BadInput, Services, ctx_of, require_reader
 from schema.positions import FIRST_EVENT, LOG_START, Position, maybe_position
@@ -24,6 +25,10 @@ from schema.positions import FIRST_EVENT, LOG_START, Position, maybe_position
 # Who may read the whole log: the people who supervise, audit or integrate.
 LOG_READERS = (Role.MANAGER, Role.GENERAL_MANAGER, Role.AUDITOR, Role.INTEGRATION)
 SUBSCRIPTION_BATCH = 500
+if TYPE_CHECKING:
+    EventData: TypeAlias = Any
+else:
+    EventData = event_data_union()  # generated from the event classes
 MAX_PAGE_SIZE = 5000
 
 
@@ -51,11 +56,16 @@ class LoggedEvent:
     stored: strawberry.Private[StoredEvent]
     timezone: strawberry.Private[tzinfo]
 
-    @strawberry.field(description="The event's data in the API's shape (camelCase, money as "
-                      "decimal strings, enum values, times with the company offset), as "
-                      "webhooks and NATS deliver it; `payload` is the stored form. "
+    @strawberry.field(description="The event's data, typed: one GraphQL type per event type "
+                      "(`... on MealSettled { mealId amount }`), in the API's shape (camelCase, "
+                      "money as decimal strings, enum values, times with the company offset). "
                       "docs/integrations.md lists each event type's fields.")
-    def data(self) -> JSON:
+    def data(self) -> EventData:
+        return event_data(self.stored, self.timezone)
+
+    @strawberry.field(description="The same data as one JSON object, exactly as webhooks and "
+                      "NATS deliver it; `payload` is the stored form.")
+    def data_json(self) -> JSON:
         return cast(JSON, public_data(self.stored, self.timezone))
 
     @classmethod

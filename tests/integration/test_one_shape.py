@@ -24,7 +24,7 @@ from tests.random_refs import random_id
 from tests.relay.nats_server import run_nats
 from tests.webhooks.receivers import run_receiver
 
-FIELDS = "id position type streamId recordedAt data"
+FIELDS = "id position type streamId recordedAt data: dataJson"
 SUBSCRIBE = f"subscription($after: Int) {{ settlements(after: $after) {{ {FIELDS} }} }}"
 EVENTS = f"query($after: Int) {{ events(after: $after, types: [\"MealSettled\"]) {{ {FIELDS} }} }}"
 HISTORY = f"query($s: ID!) {{ history(streamId: $s) {{ {FIELDS} }} }}"

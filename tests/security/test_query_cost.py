@@ -59,6 +59,24 @@ def test_page_sizes_multiply_the_cost_whether_literal_or_variable() -> None:
     assert "cost" in (why(f"{{ {history} }}") or "")
 
 
+def test_fragments_on_different_types_cost_the_costliest_one() -> None:
+    """A union's members are alternatives: one row is of one type. Typed event data selects
+    several members; what a row costs is the costliest member (1 + 100 * (2 + 20) = 2,201),
+    not their sum (1 + 100 * (2 + 15 * 20) = 30,201)."""
+    fields = " ".join(f"f{i}" for i in range(20))
+    members = " ".join(f"... on T{i} {{ {fields} }}" for i in range(15))
+    assert why(f"{{ events(first: 100) {{ data {{ {members} }} }} }}") is None
+    same_type = " ".join(f"... on T0 {{ {fields} }}" for _ in range(15))
+    assert "cost" in (why(f"{{ events(first: 100) {{ data {{ {same_type} }} }} }}") or "")
+
+
+def test_alternating_type_conditions_do_not_hide_a_fan_out() -> None:
+    inner = "__typename"
+    for level in range(12):
+        inner = f"... on A{level} {{ {inner} }} ... on B{level} {{ {inner} }}"
+    assert why(f"{{ {inner} }}") is not None  # the same name 4,096 times: refused as repeats
+
+
 def test_repeated_fields_aliases_and_depth_have_limits() -> None:
     assert "selected" in (why("{ " + "events(first: 1) { position } " * 21 + "}") or "")
     assert "aliases" in (why("{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }")

@@ -1,0 +1,70 @@
+"""`LoggedEvent.data` is a union with one GraphQL type per event type: every event's typed data
+equals, field for field, the JSON an integration gets by webhook or NATS (`dataJson`), and the
+union has a member for every event class the write side records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.integration.catalogue import load_event_types
+from events.shared.actors import Role
+from events.store.event_store import EventStore
+from tests.audit import flows
+from tests.live import LiveServer, gql, token
+from tests.random_refs import random_id
+
+AUDITOR = token("typed-data-auditor", Role.AUDITOR)
+TYPES = """{ __type(name: "EventData") { possibleTypes { name } } }"""
+MEMBER = """query($name: String!) { __type(name: $name) { fields { name type {
+  kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }"""
+
+
+def _named(t: dict[str, Any]) -> dict[str, Any]:
+    while t.get("ofType"):
+        t = t["ofType"]
+    return t
+
+
+async def _selection(server: LiveServer, name: str, seen: frozenset[str] = frozenset()) -> str:
+    """Every field of a type, nested objects included, as a selection set."""
+    fields = (await gql(server, MEMBER, {"name": name}, auth=AUDITOR))["data"]["__type"]["fields"]
+    parts = []
+    for field in fields:
+        inner = _named(field["type"])
+        if inner["kind"] == "OBJECT" and inner["name"] not in seen:
+            parts.append(field["name"] + await _selection(server, inner["name"], seen | {name}))
+        else:
+            parts.append(field["name"])
+    return "{ " + " ".join(parts) + " }"
+
+
+async def test_every_event_class_has_its_data_type(live_server: LiveServer) -> None:
+    body = await gql(live_server, TYPES, auth=AUDITOR)
+    members = {t["name"] for t in body["data"]["__type"]["possibleTypes"]}
+    assert members == {*load_event_types(), "UnknownEventData"}
+
+
+async def test_typed_data_equals_the_integrations_json(live_server: LiveServer,
+                                                      store: EventStore) -> None:
+    await flows.register_then_promote(store, random_id("typed-"), flows.manager())
+    await flows.plan_visit(store, random_id("typed-visit-"), flows.staff())
+    settled = await flows.settled_meal(store)
+    window = {"after": max(0, settled.last_position - 100)}
+    plain = await gql(live_server, "query($after: Position!) { events(after: $after, first: 100)"
+                      " { position type dataJson } }", window, auth=AUDITOR)
+    events = plain["data"]["events"]
+    assert {e["type"] for e in events} >= {"CustomerRegistered", "VisitPlanned", "MealSettled"}
+    # One query per type: fields of the same name may differ in type between members (a
+    # client aliases them); one member at a time needs no aliases.
+    for event_type in sorted({e["type"] for e in events}):
+        selection = await _selection(live_server, event_type)
+        body = await gql(live_server, f"""query($after: Position!) {{
+          events(after: $after, first: 100, types: ["{event_type}"]) {{
+            position data {{ __typename ... on {event_type} {selection} }} }} }}""",
+                         window, auth=AUDITOR)
+        assert "errors" not in body, body["errors"][:2]
+        typed = {e["position"]: e["data"] for e in body["data"]["events"]}
+        for event in (e for e in events if e["type"] == event_type):
+            data = dict(typed[event["position"]])
+            assert data.pop("__typename") == event_type
+            assert data == event["dataJson"], event_type
