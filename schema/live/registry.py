@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from events.shared import metrics
+from projections.errors import QueryRefused
 from schema.context import ApiError, Services
 from schema.live.plan import Plan
 from schema.live.watch import CheckpointWatch
@@ -48,7 +49,7 @@ class LiveQuery:
         self.subscribers = 0
         self.version = 0  # results published; a subscriber remembers the last it sent
         self.result: Any = None
-        self.error: ApiError | None = None
+        self.error: Exception | None = None
         self.computed_at = 0.0
         self._published = asyncio.Event()  # replaced at each publication
         self.task = asyncio.create_task(self._run(), name=f"kehu-live-{plan.operation}")
@@ -76,10 +77,14 @@ class LiveQuery:
         operation = self.plan.operation
         try:
             result = await self.plan.compute()
-        except ApiError as exc:
+        except (ApiError, QueryRefused) as exc:  # typed: every subscriber gets it as it is
             return self._fail(exc)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("live query %s failed: %s", operation, exc)
+            return self._fail(LiveQueryFailed("the live query could not be computed; "
+                                              "subscribe again"))
+        except Exception:  # a bug: end the subscriptions with a typed error, never hang them
+            log.exception("live query %s failed", operation)
             return self._fail(LiveQueryFailed("the live query could not be computed; "
                                               "subscribe again"))
         if moved_at is not None:
@@ -92,7 +97,7 @@ class LiveQuery:
         self._publish()
         return True
 
-    def _fail(self, error: ApiError) -> bool:
+    def _fail(self, error: Exception) -> bool:
         metrics.LIVE_COMPUTATIONS.labels(operation=self.plan.operation, outcome="error").inc()
         self.error = error
         self.registry.forget(self)  # the next subscriber starts afresh

@@ -87,7 +87,7 @@ class CheckpointWatch:
                     await asyncio.sleep(COALESCE_S)
             except asyncio.CancelledError:
                 raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:  # never die: every live query waits on this task
                 log.warning("live-query watcher: %s; retrying", exc)
                 await asyncio.sleep(self.poll_interval_s)
             finally:
