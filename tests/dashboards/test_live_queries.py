@@ -110,7 +110,8 @@ async def test_equal_arguments_share_one_computation(
     customer = await register_customer(store)
     restaurant = f"Peony {random_id()}"
     staff = person(Role.STAFF)
-    with run_server(dsn, tmp_path, KEHU_MAX_LIVE_QUERIES_PER_USER="2") as server:
+    with run_server(dsn, tmp_path, KEHU_MAX_LIVE_QUERIES_PER_USER="2",
+                    KEHU_MAX_LIVE_QUERIES="2") as server:
         first, second = User(server, Role.MANAGER), User(server, Role.MANAGER)
         async with LiveClient(server, first.token) as a, LiveClient(server, second.token) as b:
             await a.subscribe("1", SUMMARY, summary(restaurant))
@@ -136,10 +137,19 @@ async def test_equal_arguments_share_one_computation(
                             operation="expenseSummary", outcome="changed")
             assert after - before == 2  # one new result per query, shared by a and b
 
-            # A third distinct live query for one user is over KEHU_MAX_LIVE_QUERIES_PER_USER.
+            # A third distinct live query for one user is over KEHU_MAX_LIVE_QUERIES_PER_USER;
+            # for another user, over KEHU_MAX_LIVE_QUERIES of the process.
             await b.subscribe("3", SUMMARY, summary(restaurant, host="STAFF"))
             refused = await b.error("3")
             assert refused["extensions"]["code"] == "RATE_LIMITED", refused
+            assert refused["message"] == "at most 2 live queries per user"
+            await a.subscribe("3", SUMMARY, summary(restaurant, host="STAFF"))
+            full = await a.error("3")
+            assert full["extensions"]["code"] == "RATE_LIMITED", full
+            assert "as many live queries as it may" in full["message"]
+            # Joining a running live query is not a new one: still allowed.
+            await a.subscribe("4", SUMMARY, summary(restaurant, signedOnly=True))
+            assert figures(await a.result("4")) == [(1, "540.00")]
         # The last subscriber gone, the live queries are torn down.
         samples = await wait_for_metric(server, lambda s: gauge(s, "kehu_live_queries") == 0)
         assert gauge(samples, "kehu_live_subscribers") == 0
