@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Hashable
 from typing import Any
 
 import asyncpg
@@ -131,7 +131,7 @@ class LiveRegistry:
         # user -> plan key -> that user's subscriptions to it (the per-user budget counts keys)
         self.held: dict[str, Counter[Hashable]] = defaultdict(Counter)
 
-    async def subscribe(self, plan: Plan[Any], user: str) -> AsyncIterator[Any]:
+    async def subscribe(self, plan: Plan[Any], user: str) -> AsyncGenerator[Any, None]:
         query = self._join(plan, user)
         try:
             async for result in query.updates():
