@@ -48,6 +48,14 @@ METHOD = {
            "asked `{ __typename }` (the framework's floor). Concurrent httpx clients on "
            "keep-alive connections to 127.0.0.1 share a fixed number of requests after a "
            "warm-up; the client shares the cores with the server in both cases.",
+    "live": "Live dashboards (issue 20): the real server, ten distinct live queries "
+            "(`expenseSummary`, `customerClassification`, `salesAggregate`) watched by no "
+            "dashboard, one per query, then 200 (one graphql-transport-ws socket each, 20 "
+            "managers), while whole customers arrive at 100 events/s. Database work: scans of "
+            "the read views' tables (pg_stat_user_tables) and the server's live computations "
+            "and checkpoint reads (/metrics); push delay: from this process seeing the query's "
+            "projection include a customer (checkpoint, LISTEN and a 20 ms poll) to the first "
+            "push including it, for every customer and dashboard.",
     "analytics": "Dashboard and report queries (bench/analytics.py, written with the analytics "
                  "issue): GraphQL over HTTP beside the same SQL run directly, one request at a "
                  "time. Its own output follows.",

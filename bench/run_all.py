@@ -37,6 +37,7 @@ SIZES = {  # name -> (short args, full args)
     "subscribers": (["--subscribers", "500", "--seconds", "10", "--catch-up", "50000"],
                     ["--subscribers", "500", "--seconds", "20", "--catch-up", "200000"]),
     "api": (["--requests", "3000"], ["--requests", "10000"]),
+    "live": ([], ["--seconds", "20"]),
     "analytics": (["--events", "100000", "--customers", "2000", "--runs", "50"],
                   ["--events", "1000000", "--customers", "10000", "--runs", "200"]),
 }

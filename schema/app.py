@@ -24,6 +24,7 @@ from schema.customers import api as customers_api
 from schema.i18n.extension import Translate
 from schema.i18n.locale import LOCALE, negotiate
 from schema.limits import extensions
+from schema.live import api as live_api
 from schema.meals import api as meals_api
 from schema.metrics_http import MeasureOperations
 from schema.people import api as people_api
@@ -43,7 +44,7 @@ from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching,
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api, webhook_secrets_api, people_api,
+    webhooks_api, webhook_secrets_api, people_api, live_api,
 )
 
 

@@ -31,6 +31,7 @@ class Services:
     notifier: Notifier
     projection_names: list[str] = field(default_factory=list)
     catch_up: CatchUpGate | None = None  # made on first use (schema/catch_up.py)
+    live: Any = None  # the live-query registry, made on first use (schema/live/registry.py)
 
 
 class ApiError(GraphQLError):

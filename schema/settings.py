@@ -71,6 +71,11 @@ class Settings:
     max_websockets_per_user: int = 20
     max_subscriptions_per_user: int = 100
     ws_send_timeout_s: float = 10.0
+    # Live queries (issue 20; schema/live/): a subscription of a dashboard query recomputed at
+    # most once per interval when a projection it reads advanced, shared by equal arguments.
+    live_interval_ms: int = 250
+    max_live_queries: int = 200
+    max_live_queries_per_user: int = 20
     # `kehu serve --demo`: fill an empty database with the demo world on start.
     demo: bool = False
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
@@ -127,6 +132,9 @@ class Settings:
             max_websockets_per_user=_int("KEHU_MAX_WEBSOCKETS_PER_USER", 20),
             max_subscriptions_per_user=_int("KEHU_MAX_SUBSCRIPTIONS_PER_USER", 100),
             ws_send_timeout_s=_float("KEHU_WS_SEND_TIMEOUT", 10.0),
+            live_interval_ms=_int("KEHU_LIVE_INTERVAL_MS", 250),
+            max_live_queries=_int("KEHU_MAX_LIVE_QUERIES", 200),
+            max_live_queries_per_user=_int("KEHU_MAX_LIVE_QUERIES_PER_USER", 20),
             demo=_bool("KEHU_DEMO", False),
             # KEHU_WEBHOOK_* (events/webhooks/config.py); times in deliveries in KEHU_TIMEZONE.
             webhook_delivery=replace(DeliveryConfig.from_env(), timezone=timezone),

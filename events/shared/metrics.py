@@ -61,6 +61,22 @@ AUDIT_VERIFICATIONS = Counter(
     ["result"])
 AUDIT_VERIFIED_EVENTS = Gauge(
     "kehu_audit_last_verified_events", "Events checked by the last hash-chain verification.")
+LIVE_QUERIES = Gauge(
+    "kehu_live_queries", "Distinct live queries (operation, arguments, visibility) running.")
+LIVE_SUBSCRIBERS = Gauge(
+    "kehu_live_subscribers", "Subscriptions sharing the running live queries.")
+LIVE_COMPUTATIONS = Counter(
+    "kehu_live_computations_total",
+    "Live query computations by operation and outcome (changed, unchanged or error); one per "
+    "distinct live query and interval, whatever the number of its subscribers.",
+    ["operation", "outcome"])
+LIVE_CHECKPOINT_READS = Counter(
+    "kehu_live_checkpoint_reads_total",
+    "Reads of the projections' checkpoints by the process's one live-query watcher.")
+LIVE_DELAY_SECONDS = Histogram(
+    "kehu_live_delay_seconds",
+    "From seeing a projection advance to a live query's new result being ready.",
+    buckets=SECONDS)
 
 
 @contextmanager

@@ -45,6 +45,7 @@ class ExpenseCriteria:
     host: str | None = None
     meal_type: str | None = None
     signed_only: bool = False
+    settled_only: bool = False
 
 
 async def expense_groups(pool: asyncpg.Pool, tz: ZoneInfo, from_day: date, to_day: date,
@@ -59,6 +60,8 @@ async def expense_groups(pool: asyncpg.Pool, tz: ZoneInfo, from_day: date, to_da
     where.conditions += ["amount_fen IS NOT NULL", "NOT closed"]
     if criteria.signed_only:
         where.conditions.append("signed")
+    if criteria.settled_only:
+        where.conditions.append("settled")
     where.when(criteria.customer_id, "customer_id = {}")
     where.when(criteria.restaurant_key, "restaurant_key = {}")
     where.when(criteria.customer_tier, "customer_tier = {}")

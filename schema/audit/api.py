@@ -27,6 +27,7 @@ from schema.audit.checkpoints import CheckpointQueries, CheckpointSubscriptions
 from schema.audit.log import LOG_READERS, LoggedEvent, follow_log
 from schema.audit.streams import entity_stream, resolve_stream
 from schema.context import BadInput, ctx_of, require_reader
+from schema.positions import LOG_START, Position
 
 SETTLEMENT_TYPES = [MealSettled.type_name(), RestaurantBillSettled.type_name()]
 
@@ -146,7 +147,7 @@ class AuditSubscriptions:
     @strawberry.subscription(description="MealSettled and RestaurantBillSettled events after a "
                              "position, catching up then live; resume with the last position.")
     async def settlements(
-        self, info: Info[Any, Any], after: int = 0
+        self, info: Info[Any, Any], after: Position = LOG_START,
     ) -> AsyncGenerator[LoggedEvent, None]:
         require_reader(info, *LOG_READERS)
         timezone = ctx_of(info).settings.timezone

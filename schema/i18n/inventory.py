@@ -18,7 +18,7 @@ MESSAGE_CALLS = {
     "ConcurrencyConflict", "IdempotencyKeyReused", "ImportRejected", "PolicyBlocked",
     "Problem", "single", "add", "refuse", "BadInput", "NotAllowed", "NotAuthenticated",
     "ApiError", "ReadNotCaughtUp", "AuthError", "GraphQLError", "Finding", "finding",
-    "problem", "MealFinding", "RowError",
+    "problem", "MealFinding", "RowError", "LiveQueryLimit", "LiveQueryFailed",
 }
 _NAME = re.compile(r"[^0-9A-Za-z_]+")
 

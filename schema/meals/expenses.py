@@ -17,7 +17,8 @@ from events.policy.values import CustomerTier, Host, MealType
 from events.shared.validation import MAX_ID, MAX_NAME
 from projections.expenses.queries import ExpenseCriteria, expense_groups
 from schema.common import yuan
-from schema.context import BadInput, ctx_of
+from schema.context import BadInput, KehuContext, ctx_of
+from schema.live.plan import Plan
 from schema.meals import types as meal_types_api  # noqa: F401  (the shared enums)
 from schema.positions import Position
 
@@ -51,6 +52,8 @@ class ExpenseFilter:
     meal_type: MealType | None = None
     signed_only: bool = strawberry.field(
         default=False, description="Only meals whose cost a manager signed (M12).")
+    settled_only: bool = strawberry.field(
+        default=False, description="Only meals settled with their restaurant's bill (M13).")
 
     def criteria(self) -> ExpenseCriteria:
         if self.customer_id is not None and len(self.customer_id) > MAX_ID:
@@ -63,7 +66,7 @@ class ExpenseFilter:
             customer_tier=self.customer_tier.value if self.customer_tier else None,
             host=self.host.value if self.host else None,
             meal_type=self.meal_type.value if self.meal_type else None,
-            signed_only=self.signed_only)
+            signed_only=self.signed_only, settled_only=self.settled_only)
 
 
 @strawberry.type(description="One group: the dimensions asked for are set, the others null.")
@@ -100,6 +103,26 @@ def group_from_row(r: asyncpg.Record, dims: list[ExpenseDimension]) -> ExpenseGr
     )
 
 
+def expense_plan(ctx: KehuContext, group_by: list[ExpenseDimension], from_day: date,
+                 to_day: date, filter: ExpenseFilter | None,
+                 order_by: ExpenseOrder) -> Plan[list[ExpenseGroup]]:
+    """expenseSummary's checked arguments and computation, for the query and its live twin."""
+    if to_day < from_day or (to_day - from_day).days > 3660:
+        raise BadInput("from must not be after to; at most ten years", field="to")
+    dims = list(dict.fromkeys(group_by))
+    criteria = filter.criteria() if filter else ExpenseCriteria()
+    owner, pool, tz, order = (ctx.visible_owner(), ctx.pool, ctx.settings.timezone,
+                              order_by.name.lower())
+
+    async def compute() -> list[ExpenseGroup]:
+        rows = await expense_groups(pool, tz, from_day, to_day, [d.value for d in dims],
+                                    criteria, owner, order=order)
+        return [group_from_row(r, dims) for r in rows]
+
+    return Plan("expenseSummary", (dims, from_day, to_day, criteria, order), owner,
+                frozenset({"expenses"}), compute)
+
+
 @strawberry.type
 class ExpenseQueries:
     @strawberry.field(description="Spend by the chosen dimensions between two days (inclusive, "
@@ -112,12 +135,6 @@ class ExpenseQueries:
         order_by: ExpenseOrder = ExpenseOrder.KEY,
     ) -> list[ExpenseGroup]:
         ctx = ctx_of(info)
-        if to_day < from_day or (to_day - from_day).days > 3660:
-            raise BadInput("from must not be after to; at most ten years", field="to")
+        plan = expense_plan(ctx, group_by, from_day, to_day, filter, order_by)
         await ctx.read_after(at_least)
-        dims = list(dict.fromkeys(group_by))
-        rows = await expense_groups(ctx.pool, ctx.settings.timezone, from_day, to_day,
-                                    [d.value for d in dims],
-                                    filter.criteria() if filter else ExpenseCriteria(),
-                                    ctx.visible_owner(), order=order_by.name.lower())
-        return [group_from_row(r, dims) for r in rows]
+        return await plan.compute()

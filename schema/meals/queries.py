@@ -31,7 +31,8 @@ from projections.meals.queries import (
     work_list,
 )
 from schema.common import Connection, connection, fen
-from schema.context import BadInput, ctx_of
+from schema.context import BadInput, KehuContext, ctx_of
+from schema.live.plan import Plan
 from schema.meals.types import MealFinding, MealRequest, meal_from_row
 from schema.positions import Position
 
@@ -80,6 +81,17 @@ class MealEvaluation:
         description="True: a request needs an exception reason and explicit approval (M6).")
 
 
+def open_exceptions_plan(ctx: KehuContext, first: int | None) -> Plan[list[MealRequest]]:
+    """openExceptions' checked arguments and computation, for the query and its live twin."""
+    limit, owner, pool = ctx.page_size(first), ctx.visible_owner(), ctx.pool
+
+    async def compute() -> list[MealRequest]:
+        rows = await work_list(pool, OPEN_EXCEPTION, owner, limit)
+        return [meal_from_row(r) for r in rows]
+
+    return Plan("openExceptions", (limit,), owner, frozenset({"meals"}), compute)
+
+
 @strawberry.type
 class MealQueries:
     @strawberry.field(description="One meal request (None when unknown or not yours to see).")
@@ -112,10 +124,9 @@ class MealQueries:
     async def open_exceptions(self, info: Info[Any, Any], first: int | None = None,
                               at_least: Position | None = None) -> list[MealRequest]:
         ctx = ctx_of(info)
+        plan = open_exceptions_plan(ctx, first)
         await ctx.read_after(at_least)
-        rows = await work_list(ctx.pool, OPEN_EXCEPTION, ctx.visible_owner(),
-                               ctx.page_size(first))
-        return [meal_from_row(r) for r in rows]
+        return await plan.compute()
 
     @strawberry.field(description="M11/M14: meals whose paperwork is outstanding (verbally "
                       "approved, or held without approval); overdue: only those past their "

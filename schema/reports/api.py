@@ -23,6 +23,7 @@ from projections.sales.analysis import T2Filter, sales_table
 from schema.common import Connection, PageInfo, connection
 from schema.context import BadInput, ctx_of, require_reader
 from schema.enums import CustomerStatus, CustomerTier, Region
+from schema.live.plan import Plan
 from schema.positions import Position
 from schema.reports.types import (
     Money,
@@ -177,20 +178,9 @@ class AnalyticsQueries:
         self, info: Info[Any, Any], filter: ClassificationFilter | None = None,
         at_least: Position | None = None,
     ) -> CustomerClassificationTable:
-        require_reader(info, *READERS)
-        ctx = ctx_of(info)
-        await ctx.read_after(at_least)
-        g = filter or ClassificationFilter()
-        c = await classification(ctx.pool, T1Filter(
-            statuses=_list(g.statuses, "filter.statuses"),
-            tiers=_list(g.customer_tiers, "filter.customerTiers"),
-            customer_ids=_list(g.customer_ids, "filter.customerIds")))
-        return CustomerClassificationTable(
-            title=T1_TITLE, customers=c.customers, all_customers=c.all_customers,
-            customer_share=c.customer_share,
-            criteria=[ClassificationCriterion(criterion=k.criterion, label=k.label, values=[
-                ClassificationValue(value=v.value, label=v.label, count=v.count, share=v.share)
-                for v in k.values]) for k in c.criteria])
+        plan = classification_plan(info, filter)
+        await ctx_of(info).read_after(at_least)
+        return await plan.compute()
 
     @strawberry.field(description="Sales grouped by any of the dimensions, with sum, count, "
                       "avg, min and max; pages over groups.")
@@ -200,24 +190,60 @@ class AnalyticsQueries:
         order_by: SalesAggregateOrder = SalesAggregateOrder.KEY,
         first: int | None = None, after: str | None = None, at_least: Position | None = None,
     ) -> Connection[SalesGroup]:
-        require_reader(info, *READERS)
-        ctx = ctx_of(info)
-        limit = ctx.page_size(first)
-        cursor = decode_cursor(after)
-        if cursor is not None and (len(cursor) != 1 or not isinstance(cursor[0], int)):
-            raise BadInput("not a salesAggregate cursor", field="after")
-        offset = cursor[0] + 1 if cursor else 0
-        await ctx.read_after(at_least)
-        dims = [d.value for d in dict.fromkeys(group_by)]
-        groups, total = await aggregate(ctx.pool, dims, (filter or SalesAggregateFilter())
-                                        .to_filter(), order_by.value, limit=limit,
-                                        offset=offset)
+        plan = sales_aggregate_plan(info, group_by, filter, order_by, first, after)
+        await ctx_of(info).read_after(at_least)
+        return await plan.compute()
+
+
+def classification_plan(info: Info[Any, Any], filter: ClassificationFilter | None,
+                        ) -> Plan[CustomerClassificationTable]:
+    """customerClassification's checked arguments and computation (query and live twin)."""
+    require_reader(info, *READERS)
+    pool = ctx_of(info).pool
+    g = filter or ClassificationFilter()
+    t1 = T1Filter(statuses=_list(g.statuses, "filter.statuses"),
+                  tiers=_list(g.customer_tiers, "filter.customerTiers"),
+                  customer_ids=_list(g.customer_ids, "filter.customerIds"))
+
+    async def compute() -> CustomerClassificationTable:
+        c = await classification(pool, t1)
+        return CustomerClassificationTable(
+            title=T1_TITLE, customers=c.customers, all_customers=c.all_customers,
+            customer_share=c.customer_share,
+            criteria=[ClassificationCriterion(criterion=k.criterion, label=k.label, values=[
+                ClassificationValue(value=v.value, label=v.label, count=v.count, share=v.share)
+                for v in k.values]) for k in c.criteria])
+
+    return Plan("customerClassification", t1, None, frozenset({"classification"}), compute)
+
+
+def sales_aggregate_plan(
+    info: Info[Any, Any], group_by: list[SalesDimension], filter: SalesAggregateFilter | None,
+    order_by: SalesAggregateOrder, first: int | None, after: str | None,
+) -> Plan[Connection[SalesGroup]]:
+    """salesAggregate's checked arguments and computation (query and live twin)."""
+    require_reader(info, *READERS)
+    ctx = ctx_of(info)
+    limit = ctx.page_size(first)
+    cursor = decode_cursor(after)
+    if cursor is not None and (len(cursor) != 1 or not isinstance(cursor[0], int)):
+        raise BadInput("not a salesAggregate cursor", field="after")
+    offset = cursor[0] + 1 if cursor else 0
+    dims = [d.value for d in dict.fromkeys(group_by)]
+    wanted = (filter or SalesAggregateFilter()).to_filter()
+    pool, order = ctx.pool, order_by.value
+
+    async def compute() -> Connection[SalesGroup]:
+        groups, total = await aggregate(pool, dims, wanted, order, limit=limit, offset=offset)
         ids = [str(g.key["customer_id"]) for g in groups if g.key.get("customer_id")]
-        names = await customer_names(ctx.pool, ids) if ids else {}
+        names = await customer_names(pool, ids) if ids else {}
         numbered = list(enumerate(groups, start=offset))
         return connection(  # type: ignore[no-any-return]
             numbered, limit, total, key=lambda t: (t[0],),
             node=lambda t: SalesGroup.of(t[1], names, show_year="year" in dims))
+
+    return Plan("salesAggregate", (dims, wanted, order, limit, offset), None,
+                frozenset({"sales"}), compute)
 
 
 QUERIES = [AnalyticsQueries]
