@@ -35,7 +35,7 @@ async def may_see(pool: asyncpg.Pool, sha256: str, owner: str | None) -> bool:
 
 
 # Three kinds of finding, newest first; $1: only this staff member's meals (then duplicates,
-# which involve other people's meals and bills, are not shown).
+# which involve other people's meals and bills, are not shown); $3: only those of one meal.
 _FINDINGS = """
 SELECT * FROM (
     SELECT 'DUPLICATE_DOCUMENT' AS kind, sha256, NULL::text AS invoice_number,
@@ -56,10 +56,12 @@ SELECT * FROM (
     FROM meal_receipts
     WHERE cost_recorded_at IS NOT NULL AND documents = 0 AND no_receipt_reason IS NULL
       AND NOT closed AND ($1::text IS NULL OR owner = $1)
-) f ORDER BY at DESC, kind, sha256, invoice_number LIMIT $2
+) f WHERE $3::text IS NULL OR $3 = ANY(meal_ids)
+ORDER BY at DESC, kind, sha256, invoice_number LIMIT $2
 """
 
 
-async def findings(pool: asyncpg.Pool, owner: str | None, limit: int) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await pool.fetch(_FINDINGS, owner, limit)
+async def findings(pool: asyncpg.Pool, owner: str | None, limit: int,
+                   meal_id: str | None = None) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(_FINDINGS, owner, limit, meal_id)
     return rows

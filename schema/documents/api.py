@@ -24,9 +24,10 @@ from events.documents.handlers import (
 from events.documents.postgres import PostgresDocuments
 from events.documents.storage import DocumentStorage
 from events.shared.context import Context
+from events.shared.validation import MAX_ID
 from projections.documents import queries
 from schema.common import MutationOk
-from schema.context import KehuContext, Services, ctx_of
+from schema.context import BadInput, KehuContext, Services, ctx_of
 from schema.enums import DocumentKind
 from schema.errors import MutationErrors
 from schema.meals.inputs import bounded, meal_id
@@ -198,13 +199,21 @@ class DocumentQueries:
     @strawberry.field(description="M12/M13: the same document on two meals, an invoice number "
                       "seen twice, meals whose cost has neither a receipt nor a reason; newest "
                       "first.")
-    async def document_findings(self, info: Info[Any, Any], first: int | None = None,
-                                at_least: int | None = None) -> list[DocumentFinding]:
+    async def document_findings(
+        self, info: Info[Any, Any], first: int | None = None,
+        meal_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Only the findings involving this meal.")] = None,
+        at_least: int | None = None,
+    ) -> list[DocumentFinding]:
         ctx = ctx_of(info)
         owner = ctx.visible_owner()
         limit = ctx.page_size(first)
+        meal = str(meal_id) if meal_id is not None else None
+        if meal is not None and len(meal) > MAX_ID:
+            raise BadInput(f"at most {MAX_ID} characters", field="mealId")
         await ctx.read_after(at_least)
-        return [finding(r["kind"], r) for r in await queries.findings(ctx.pool, owner, limit)]
+        rows = await queries.findings(ctx.pool, owner, limit, meal)
+        return [finding(r["kind"], r) for r in rows]
 
 
 QUERIES: list[type] = [DocumentQueries]
