@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from events.documents.values import DocumentKind, MediaType
+from events.documents.values import DocumentKind
 from events.store.envelope import Event
 
 
@@ -18,7 +18,7 @@ class MealDocumentAttached(Event):
     meal_id: str
     sha256: str
     size: int
-    media_type: MediaType
+    media_type: str  # the IANA media type, e.g. image/jpeg, as read from the bytes
     kind: DocumentKind
     invoice_number: str | None
     attached_by: str
@@ -43,7 +43,7 @@ class BillDocumentAttached(Event):
     line_no: int | None  # None: the document is the whole bill's
     sha256: str
     size: int
-    media_type: MediaType
+    media_type: str  # the IANA media type, e.g. image/jpeg, as read from the bytes
     kind: DocumentKind
     invoice_number: str | None
     attached_by: str

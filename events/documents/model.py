@@ -83,7 +83,7 @@ def attach_to_meal(papers: MealPapers | None, command: AttachMealDocument, ctx: 
     if stored.sha256 in papers.documents:
         return []  # attached already: nothing changes
     return [MealDocumentAttached(
-        meal.meal_id, stored.sha256, stored.size, stored.media_type, command.kind,
+        meal.meal_id, stored.sha256, stored.size, stored.media_type.value, command.kind,
         command.invoice_number, ctx.actor.user_id, ctx.now)]
 
 
@@ -126,4 +126,5 @@ def attach_to_bill(papers: BillPapers | None, command: AttachBillDocument, ctx: 
         return []
     return [BillDocumentAttached(
         bill_id, bill.restaurant, bill.month, command.line_no, stored.sha256, stored.size,
-        stored.media_type, command.kind, command.invoice_number, ctx.actor.user_id, ctx.now)]
+        stored.media_type.value, command.kind, command.invoice_number, ctx.actor.user_id,
+        ctx.now)]

@@ -68,7 +68,7 @@ EVENT_TYPES = frozenset({
 
 async def _attached(conn: asyncpg.Connection, stored: StoredEvent,
                     e: MealDocumentAttached | BillDocumentAttached) -> None:
-    common = (stored.position, e.sha256, e.size, e.media_type.value, e.kind.value,
+    common = (stored.position, e.sha256, e.size, e.media_type, e.kind.value,
               e.invoice_number, invoice_key(e.invoice_number) if e.invoice_number else None,
               e.attached_by, e.attached_at)
     if isinstance(e, MealDocumentAttached):

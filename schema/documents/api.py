@@ -177,16 +177,17 @@ class DocumentFinding:
 
 
 def finding(kind: str, r: asyncpg.Record) -> DocumentFinding:
-    meals = ", ".join(r["meal_ids"])
+    # Each message's template has its zh-CN entry in schema/i18n (the Translate extension).
+    meals, number = ", ".join(r["meal_ids"]), r["invoice_number"]
     if kind == "DUPLICATE_DOCUMENT":
         rule, message = "M12", f"the same document is attached to meals {meals}"
     elif kind == "DUPLICATE_INVOICE_NUMBER":
         places = ", ".join([*r["meal_ids"], *r["bill_ids"]])
         rule = "M12" if r["meal_ids"] else "M13"
-        message = f"invoice number {r['invoice_number']} is given on several documents: {places}"
+        message = f"invoice number {number} is given on several documents: {places}"
     else:
-        rule = "M12"
-        message = (f"meal {meals} has its cost recorded without a receipt: attach one "
+        rule, meal = "M12", meals
+        message = (f"meal {meal} has its cost recorded without a receipt: attach one "
                    "(attachMealDocument) or say why (explainMissingReceipt)")
     return DocumentFinding(kind=DocumentFindingKind(kind), rule=rule, message=message,
                            sha256=r["sha256"], invoice_number=r["invoice_number"],
