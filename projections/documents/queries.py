@@ -25,6 +25,14 @@ async def of_bills(pool: asyncpg.Pool, bill_streams: Sequence[str]) -> list[asyn
     return rows
 
 
+async def receipt_reasons(pool: asyncpg.Pool, meal_ids: Sequence[str]) -> dict[str, str]:
+    """The reason given for each meal whose cost has no receipt (M12), where one was given."""
+    rows = await pool.fetch("SELECT meal_id, no_receipt_reason FROM meal_receipts"
+                            " WHERE meal_id = ANY($1) AND no_receipt_reason IS NOT NULL",
+                            list(meal_ids))
+    return {r["meal_id"]: r["no_receipt_reason"] for r in rows}
+
+
 async def may_see(pool: asyncpg.Pool, sha256: str, owner: str | None) -> bool:
     """Whether an attachment of this document is visible: `owner` None sees every meal and
     bill; a staff member (owner = their id) sees their own meals' documents only."""

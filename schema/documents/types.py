@@ -68,6 +68,19 @@ def meal_documents(ctx: KehuContext) -> DataLoader[str, list[Document]]:
     return _loader(ctx, "meal-documents", "meal_id")
 
 
+def no_receipt_reasons(ctx: KehuContext) -> DataLoader[str, str | None]:
+    """Why each requested meal's cost has no receipt (None: no reason given)."""
+    loader: DataLoader[str, str | None] | None = ctx.per_request.get("no-receipt")
+    if loader is None:
+        async def load(keys: list[str]) -> list[str | None]:
+            reasons = await queries.receipt_reasons(ctx.pool, keys)
+            return [reasons.get(k) for k in keys]
+
+        loader = DataLoader(load_fn=load, max_batch_size=MAX_BATCH)
+        ctx.per_request["no-receipt"] = loader
+    return loader
+
+
 def bill_documents(ctx: KehuContext) -> DataLoader[str, list[Document]]:
     """The documents of each requested restaurant month (its bill stream id)."""
     return _loader(ctx, "bill-documents", "bill_stream")

@@ -20,7 +20,7 @@ from events.policy.values import CustomerTier, Host, MealType
 from events.store.envelope import StoredEvent
 from schema.common import yuan
 from schema.context import ctx_of
-from schema.documents.types import Document, meal_documents
+from schema.documents.types import Document, meal_documents, no_receipt_reasons
 from schema.errors import MealFinding as MealFinding
 from schema.errors import PolicyBlockedError as PolicyBlockedError
 from schema.loaders import stream_loader
@@ -104,6 +104,11 @@ class MealRequest:
                       "the order they were attached.")
     async def documents(self, info: Info[Any, Any]) -> list[Document]:
         return await meal_documents(ctx_of(info)).load(str(self.id))
+
+    @strawberry.field(description="M12: why the cost has no receipt, as given with "
+                      "explainMissingReceipt (null: none given).")
+    async def no_receipt_reason(self, info: Info[Any, Any]) -> str | None:
+        return await no_receipt_reasons(ctx_of(info)).load(str(self.id))
 
 
 def meal_from_row(r: asyncpg.Record) -> MealRequest:

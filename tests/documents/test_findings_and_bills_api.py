@@ -78,6 +78,10 @@ async def test_M12_a_cost_without_a_receipt_is_allowed_with_a_reason(
         "mealId": meal_id, "reason": "the street stall gives no receipt"}, fields=ATTACHED)
     assert explained["__typename"] == "DocumentMutationOk", explained
     assert await findings(boss, meal_id, explained["position"]) == []
+    # The manager signing or auditing the cost reads the reason beside it.
+    meal = await boss.query("query($id: ID!) { mealRequest(id: $id) { noReceiptReason } }",
+                            id=meal_id)
+    assert meal["mealRequest"]["noReceiptReason"] == "the street stall gives no receipt"
 
 
 async def test_M13_a_bill_document_is_attached_by_a_manager_and_seen_with_the_bill(
