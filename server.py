@@ -40,6 +40,7 @@ try:
     from schema.bootstrap import on_start
     from schema.budgets import Budgets, Ledger
     from schema.context import Services
+    from schema.documents import http as documents_http
     from schema.http import BodyLimit, healthz, readyz
     from schema.metrics_http import MeasureTransport, metrics_endpoint
     from schema.reports import exports
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None, *, public_url: str | None = Non
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             *exports.ROUTES,
+            *documents_http.ROUTES,
             *graphiql.ROUTES,
         ],
         lifespan=lifespan,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.base import Projection
 from projections.classification import projection as classification
 from projections.customers import projection as customers
+from projections.documents import projection as documents
 from projections.expenses import projection as expenses
 from projections.meals import projection as meals
 from projections.people import projection as people
@@ -21,6 +22,7 @@ ALL: list[Projection] = [
     *sales.PROJECTIONS,
     *classification.PROJECTIONS,
     *people.PROJECTIONS,
+    *documents.PROJECTIONS,
 ]
 
 

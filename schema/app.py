@@ -21,6 +21,7 @@ from schema.auth import AuthError, actor_from_header, authenticate
 from schema.budgets import Ledger
 from schema.context import KehuContext, Services
 from schema.customers import api as customers_api
+from schema.documents import api as documents_api
 from schema.i18n.extension import Translate
 from schema.i18n.locale import LOCALE, negotiate
 from schema.limits import extensions
@@ -44,7 +45,7 @@ from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching,
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api, webhook_secrets_api, people_api, live_api,
+    webhooks_api, webhook_secrets_api, people_api, live_api, documents_api,
 )
 
 

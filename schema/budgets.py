@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from schema.auth import AuthError, actor_from_header
 from schema.settings import Settings
 
-BUDGETED = ("/graphql", "/exports/")
+BUDGETED = ("/graphql", "/exports/", "/documents")
 
 
 @dataclass

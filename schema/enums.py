@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from events.customers import values as cv
+from events.documents import values as dv
 from events.meals import rules, state
 from events.policy import values as pv
 
@@ -46,3 +47,6 @@ strawberry.enum(MealStatus, description="Where a meal request is in its life cyc
 Severity = rules.Severity
 strawberry.enum(Severity, name="FindingSeverity",
                 description="block: refused unless an approved exception (M6); warn: guidance.")
+DocumentKind = dv.DocumentKind
+strawberry.enum(DocumentKind, description="What a document is: the restaurant's receipt (小票) "
+                "or the tax invoice (发票).")

@@ -20,7 +20,8 @@ from schema.context import Services
 from schema.logs import REQUEST_ID, request_id_from
 
 # Label values are bounded: a fixed set of routes, and at most this many operation names.
-ROUTES = ("/graphql", "/metrics", "/healthz", "/readyz", "/graphiql", "/exports")
+ROUTES = ("/graphql", "/metrics", "/healthz", "/readyz", "/graphiql", "/exports",
+          "/documents")
 MAX_OPERATION_NAMES = 200
 _operation_names: set[str] = set()
 

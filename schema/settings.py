@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from events.store.sealing import SealConfig
 from events.webhooks.config import DeliveryConfig
+from schema.startup import StartupError
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -85,6 +86,22 @@ class Settings:
     # Tests only: a file holding the current time (ISO, with zone) decisions are made at, so
     # time rules run on the real server with an injected clock (schema/clock.py).
     clock_file: Path | None = None
+    # --- documents (issue 19; docs/documents.md) ---
+    max_document_bytes: int = 5_000_000  # one receipt or invoice; within max_body_bytes
+    document_bytes_per_user_day: int = 200_000_000  # new bytes one user may store in 24 hours
+    document_storage: str = "postgres"  # where the bytes live; only PostgreSQL is built
+
+    def __post_init__(self) -> None:
+        if self.document_storage != "postgres":
+            raise StartupError(
+                f"KEHU_DOCUMENT_STORAGE={self.document_storage!r}: only 'postgres' is built "
+                "(S3-compatible storage is planned, see docs/documents.md)")
+
+    @property
+    def document_limit(self) -> int:
+        """The largest document accepted: a document travels as one request body, so a
+        limit beyond KEHU_MAX_BODY_BYTES could never be reached (the smaller one applies)."""
+        return min(self.max_document_bytes, self.max_body_bytes)
 
     @classmethod
     def from_env(cls, *, create_secret: bool = True) -> Settings:
@@ -148,6 +165,9 @@ class Settings:
             ),
             clock_file=Path(os.environ["KEHU_CLOCK_FILE"])
             if os.environ.get("KEHU_CLOCK_FILE") else None,
+            max_document_bytes=_int("KEHU_MAX_DOCUMENT_BYTES", 5_000_000),
+            document_bytes_per_user_day=_int("KEHU_DOCUMENT_BYTES_PER_USER_DAY", 200_000_000),
+            document_storage=os.environ.get("KEHU_DOCUMENT_STORAGE", "postgres").strip().lower(),
         )
 
 

@@ -25,6 +25,7 @@ from projections.meals.projection import signed_unsettled_ids
 from projections.runner import wait_for_position
 from schema.common import MutationOk, yuan
 from schema.context import BadInput, KehuContext, ctx_of
+from schema.documents.types import Document, bill_documents
 from schema.errors import MutationErrors
 from schema.meals.inputs import (
     RecordRestaurantBillInput,
@@ -163,6 +164,15 @@ class RestaurantMonth:
     settled: bool
     settled_total: str | None
     discrepancies: list[Discrepancy]
+    own_only: strawberry.Private[bool] = False
+
+    @strawberry.field(description="M13: documents attached to the month's bills and their "
+                      "lines; empty in a staff member's own view (a bill covers others' meals).")
+    async def documents(self, info: Info[Any, Any]) -> list[Document]:
+        if self.own_only:
+            return []
+        stream = restaurant_bills.stream_id(self.restaurant, self.month)
+        return await bill_documents(ctx_of(info)).load(stream)
 
 
 def month_from_row(r: asyncpg.Record, own_only: bool = False) -> RestaurantMonth:
@@ -185,7 +195,7 @@ def month_from_row(r: asyncpg.Record, own_only: bool = False) -> RestaurantMonth
         difference=yuan(bill - signed) if bill is not None else None,
         settled=bool(r["settled"]),
         settled_total=None if own_only else yuan(r["settled_total_fen"]),
-        discrepancies=discrepancies_of(lines, meals),
+        discrepancies=discrepancies_of(lines, meals), own_only=own_only,
     )
 
 

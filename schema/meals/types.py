@@ -20,6 +20,7 @@ from events.policy.values import CustomerTier, Host, MealType
 from events.store.envelope import StoredEvent
 from schema.common import yuan
 from schema.context import ctx_of
+from schema.documents.types import Document, meal_documents, no_receipt_reasons
 from schema.errors import MealFinding as MealFinding
 from schema.errors import PolicyBlockedError as PolicyBlockedError
 from schema.loaders import stream_loader
@@ -99,6 +100,16 @@ class MealRequest:
         # One query for all the meals of the page (schema/loaders.py), not one per meal.
         events = await stream_loader(ctx_of(info)).load(meals.stream_id(str(self.id)))
         return [MealHistoryEntry.of(e) for e in events]
+
+    @strawberry.field(description="M12: the receipts and invoices attached to this meal, in "
+                      "the order they were attached.")
+    async def documents(self, info: Info[Any, Any]) -> list[Document]:
+        return await meal_documents(ctx_of(info)).load(str(self.id))
+
+    @strawberry.field(description="M12: why the cost has no receipt, as given with "
+                      "explainMissingReceipt (null: none given).")
+    async def no_receipt_reason(self, info: Info[Any, Any]) -> str | None:
+        return await no_receipt_reasons(ctx_of(info)).load(str(self.id))
 
 
 def meal_from_row(r: asyncpg.Record) -> MealRequest:

@@ -28,6 +28,8 @@ from events.customers import model as customers
 from events.customers.commands import RegisterCustomer
 from events.customers.handlers import handle_customer
 from events.customers.values import CustomerStatus, Tier
+from events.documents.postgres import PostgresDocuments
+from events.documents.values import DocumentInfo, MediaType, sha256_of
 from events.handling import execute, load
 from events.meals import model as meals
 from events.meals.commands import ApproveMeal, ApproveMealVerbally, RecordMealCost, RequestMeal
@@ -265,6 +267,37 @@ async def settle_bill(env: Env, me: Actor) -> Case:
                 restaurant_bills.stream_id(restaurant, ended))
 
 
+# --- documents (M12, M13) ---------------------------------------------------------------------
+async def document(env: Env) -> str:
+    """A stored document (as POST /documents stores it): PNG magic and unique bytes."""
+    content = b"\x89PNG\r\n\x1a\n" + random_id("mx-doc-").encode()
+    info = DocumentInfo(sha256_of(content), len(content), MediaType.PNG)
+    await PostgresDocuments(env.store.pool).put(info, content, "mx-uploader")
+    return info.sha256
+
+
+async def attach_meal_document(env: Env, me: Actor) -> Case:
+    meal_id = await meal(env, owned_by(me), meal_at=hours(-1), cost=True)
+    return Case({"mealId": meal_id, "sha256": await document(env), "kind": "RECEIPT"},
+                meals.stream_id(meal_id))
+
+
+async def explain_missing_receipt(env: Env, me: Actor) -> Case:
+    meal_id = await meal(env, owned_by(me), meal_at=hours(-1), cost=True)
+    return Case({"mealId": meal_id, "reason": "the stall gives no receipt"},
+                meals.stream_id(meal_id))
+
+
+async def attach_bill_document(env: Env, me: Actor) -> Case:
+    restaurant = random_id("Matrix House ")
+    command = RecordRestaurantBill(random_id("mx-bill-"), restaurant, month(),
+                                   (BillLine(1, today(), 30_000, "T1"),))
+    await execute(env.store, ctx(colleague()), bill_stream(restaurant, month()), command,
+                  lambda s: restaurant_bills.decide(s, command, ctx(colleague())))
+    return Case({"restaurant": restaurant, "month": month(), "sha256": await document(env),
+                 "kind": "INVOICE", "lineNo": 1}, restaurant_bills.stream_id(restaurant, month()))
+
+
 # --- policy (on a server of its own: approvals change what binds later dates) ------------------
 async def next_version(store: EventStore) -> int:
     state, _ = await load(store, policy.STREAM_ID, policy.evolve)
@@ -394,6 +427,9 @@ SETUPS: dict[str, Setup] = {
         env, colleague().user_id, hours(-24 * 20))),
     "recordRestaurantBill": record_bill,
     "settleRestaurantBill": settle_bill,
+    "attachMealDocument": attach_meal_document,
+    "explainMissingReceipt": explain_missing_receipt,
+    "attachBillDocument": attach_bill_document,
     "defineProduct": fresh(lambda: {"code": random_id("MX"), "name": "Matrix"}),
     "recordSale": record_sale,
     "importSales": import_sales,

@@ -6,7 +6,7 @@ and writes nothing; an anonymous caller gets UNAUTHENTICATED and writes nothing.
 ALLOWED is the roles table of docs/rules.md as data. Rows the table does not cover (customer
 records,
 sales, webhooks) follow the deciding module's documented interpretation, quoted in the comment.
-Preconditions: tests/security/matrix_cases.py. All 217 calls run concurrently in batches.
+Preconditions: tests/security/matrix_cases.py. All 238 calls run concurrently in batches.
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "denyReimbursement": frozenset({M}),
     "recordRestaurantBill": DEPARTMENT,  # "record bills"; auditing and settling is the manager's
     "settleRestaurantBill": frozenset({M}),
+    # Documents (M12, M13): a meal's receipts by whoever may record its cost (the requester or
+    # a manager); a bill's by whoever may settle it.
+    "attachMealDocument": DEPARTMENT,
+    "explainMissingReceipt": DEPARTMENT,
+    "attachBillDocument": frozenset({M}),
     # T2 sales (not in the roles table; events/sales.py: "staff and managers record and import
     # sales; managers maintain the catalogue; a manager or the general manager signs off").
     "defineProduct": frozenset({M}),
