@@ -71,6 +71,11 @@ def _untyped(value: Any, money: bool = False) -> Any:
     return value
 
 
+def api_role(stored: str) -> str:
+    """A stored role (`manager`) as the API's Role enum value (`MANAGER`)."""
+    return stored.upper()
+
+
 def event_id(e: StoredEvent) -> str:
     """An event's id: its stream and version, unique and the same on every delivery, so
     receivers de-duplicate by it (webhook-id, Nats-Msg-Id)."""
@@ -83,7 +88,7 @@ def public_event(e: StoredEvent, tz: tzinfo) -> dict[str, Any]:
         "id": event_id(e), "position": e.position, "type": e.event_type,
         "streamId": e.stream_id, "streamType": e.stream_type, "version": e.version,
         "recordedAt": e.recorded_at.astimezone(tz).isoformat(),
-        "actor": {"id": m.actor_id, "name": m.actor_name, "role": m.actor_role.upper()},
+        "actor": {"id": m.actor_id, "name": m.actor_name, "role": api_role(m.actor_role)},
         "correlationId": m.correlation_id, "causationId": m.causation_id,
         "policyVersion": m.policy_version, "hash": e.hash.hex(),
         "data": public_data(e, tz),
