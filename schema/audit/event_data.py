@@ -79,13 +79,19 @@ def _shape(tp: Any, money: bool) -> tuple[Any, Convert]:
     return tp, _same
 
 
-_made: dict[str, type] = {}  # GraphQL name -> type: an object inside several events is one type
+_made: dict[type, type] = {}  # class -> its GraphQL type: an object in several events is one
+_names: dict[str, type] = {}  # GraphQL name -> the class that has it
 
 
 def _data_type(cls: type, graphql_name: str, description: str) -> type:
-    if graphql_name not in _made:
-        _made[graphql_name] = _make(cls, graphql_name, description)
-    return _made[graphql_name]
+    if cls not in _made:
+        if _names.setdefault(graphql_name, cls) is not cls:
+            # Two contexts with an object of the same name (meals' and visits' Finding): the
+            # second is named after its context (VisitsFindingData).
+            graphql_name = cls.__module__.split(".")[1].title() + graphql_name
+            _names[graphql_name] = cls
+        _made[cls] = _make(cls, graphql_name, description)
+    return _made[cls]
 
 
 def _make(cls: type, graphql_name: str, description: str) -> type:
@@ -128,6 +134,12 @@ def event_data_union() -> Any:
                                 "An event's data, one type per event type (the type is named "
                                 "after the event); `UnknownEventData` for a type this server "
                                 "does not know."))]
+
+
+def generated_types() -> dict[type, type]:
+    """Every class given a GraphQL type so far (events and the objects inside them)."""
+    event_data_types()
+    return dict(_made)
 
 
 def event_data(e: StoredEvent, tz: tzinfo) -> Any:

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from events.integration.public import event_id, public_data
+from events.integration.public import api_role, event_id, public_data
 from events.shared import metrics
 from events.shared.actors import Role
 from events.store.envelope import StoredEvent
@@ -76,7 +76,7 @@ class LoggedEvent:
             stream_id=e.stream_id, stream_type=e.stream_type,
             version=e.version, type=e.event_type, schema_version=e.schema_version,
             payload=cast(JSON, e.payload), actor_id=m.actor_id, actor_name=m.actor_name,
-            actor_role=m.actor_role, correlation_id=m.correlation_id,
+            actor_role=api_role(m.actor_role), correlation_id=m.correlation_id,
             causation_id=m.causation_id, policy_version=m.policy_version,
             recorded_at=e.recorded_at.astimezone(timezone), hash=e.hash.hex(),
         )
@@ -188,7 +188,7 @@ def page_json(e: StoredEvent) -> dict[str, Any]:
         "position": e.position, "streamId": e.stream_id, "streamType": e.stream_type,
         "version": e.version, "type": e.event_type, "schemaVersion": e.schema_version,
         "payload": e.payload, "actorId": m.actor_id, "actorName": m.actor_name,
-        "actorRole": m.actor_role, "correlationId": m.correlation_id,
+        "actorRole": api_role(m.actor_role), "correlationId": m.correlation_id,
         "causationId": m.causation_id, "policyVersion": m.policy_version,
         "recordedAt": e.recorded_at.isoformat(), "hash": e.hash.hex(),
     }

@@ -14,6 +14,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from events.integration.public import api_role
 from events.meals import model as meals
 from events.meals.state import MealStatus
 from events.policy.values import CustomerTier, Host, MealType
@@ -39,7 +40,7 @@ class MealHistoryEntry:
     @classmethod
     def of(cls, e: StoredEvent) -> MealHistoryEntry:
         return cls(position=Position(e.position), type=e.event_type, at=e.recorded_at,
-                   actor_id=e.metadata.actor_id, actor_role=e.metadata.actor_role,
+                   actor_id=e.metadata.actor_id, actor_role=api_role(e.metadata.actor_role),
                    policy_version=e.metadata.policy_version)
 
 

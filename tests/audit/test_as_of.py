@@ -120,7 +120,7 @@ async def test_M2_history_lists_who_when_why_and_the_rule_book_version(
     history = body["data"]["history"]
     assert [h["type"] for h in history] == ["MealRequested", "MealApproved"]
     assert [(h["actorId"], h["actorRole"]) for h in history] == [
-        (requester.user_id, "staff"), (boss.user_id, "manager")]
+        (requester.user_id, "STAFF"), (boss.user_id, "MANAGER")]
     assert all(h["policyVersion"] == flows.POLICY_VERSION for h in history)
     assert history[0]["correlationId"].startswith("corr-")
     assert history[0]["correlationId"] != history[1]["correlationId"]

@@ -121,7 +121,7 @@ async def test_M13_settlements_subscription_delivers_only_settlement_events(
     assert settled.first_position - after >= 5
     assert event["position"] == settled.last_position
     assert event["type"] in SETTLEMENT_TYPES and event["type"] == "MealSettled"
-    assert event["actorRole"] == "manager"
+    assert event["actorRole"] == "MANAGER"
 
 
 async def test_websocket_that_never_sends_connection_init_is_closed(replica: LiveServer) -> None:

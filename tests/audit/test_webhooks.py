@@ -58,7 +58,7 @@ async def test_registration_is_audited_without_its_secret(live_server: LiveServe
                      auth=token("aud", Role.AUDITOR))
     (event,) = body["data"]["history"]
     assert event["type"] == "WebhookRegistered"
-    assert (event["actorId"], event["actorRole"]) == (integration_user, "integration")
+    assert (event["actorId"], event["actorRole"]) == (integration_user, "INTEGRATION")
     assert event["payload"]["url"] == "https://erp.example.com/kehu"
     assert ok["secret"] not in json.dumps(event)
     await gql(live_server, DEACTIVATE, {"id": ok["webhook"]["id"]}, auth=auth)

@@ -4,12 +4,17 @@ union has a member for every event class the write side records."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from strawberry.types.base import get_object_definition
+
 from events.integration.catalogue import load_event_types
+from events.integration.public import public_key
 from events.shared.actors import Actor, Role
 from events.store.envelope import Metadata
 from events.store.event_store import EventStore, StreamAppend
+from schema.audit.event_data import generated_types
 from tests.audit import flows
 from tests.live import LiveServer, gql, token
 from tests.random_refs import random_id
@@ -87,3 +92,13 @@ async def test_an_unknown_event_type_is_unknown_event_data(live_server: LiveServ
     assert body["data"]["events"][0]["data"] == {
         "__typename": "UnknownEventData", "type": "ThingHappened",
         "payload": {"n": 7, "note": "kept"}}
+
+
+def test_each_generated_type_has_exactly_its_class_fields() -> None:
+    """Objects of the same name in two contexts (meals' and visits' Finding) are two types."""
+    generated = generated_types()
+    definitions = {cls: get_object_definition(t, strict=True) for cls, t in generated.items()}
+    assert len({d.name for d in definitions.values()}) == len(definitions)
+    for cls, definition in definitions.items():
+        names = [f.graphql_name for f in definition.fields]
+        assert names == [public_key(f.name) for f in dataclasses.fields(cls)], cls
