@@ -7,6 +7,7 @@ from projections.classification import projection as classification
 from projections.customers import projection as customers
 from projections.expenses import projection as expenses
 from projections.meals import projection as meals
+from projections.notifications import projection as notifications
 from projections.people import projection as people
 from projections.policies import projection as policies
 from projections.sales import projection as sales
@@ -21,6 +22,7 @@ ALL: list[Projection] = [
     *sales.PROJECTIONS,
     *classification.PROJECTIONS,
     *people.PROJECTIONS,
+    *notifications.PROJECTIONS,
 ]
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from events.reminders.email import SmtpConfig, parse_url, plain_address
 from events.store.sealing import SealConfig
 from events.webhooks.config import DeliveryConfig
+from projections.reminders.worker import ReminderConfig
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -80,6 +83,9 @@ class Settings:
     # Tests only: a file holding the current time (ISO, with zone) decisions are made at, so
     # time rules run on the real server with an injected clock (schema/clock.py).
     clock_file: Path | None = None
+    # --- reminders (issue 20; README "Reminders") ---
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
 
     @classmethod
     def from_env(cls, *, create_secret: bool = True) -> Settings:
@@ -140,6 +146,14 @@ class Settings:
             ),
             clock_file=Path(os.environ["KEHU_CLOCK_FILE"])
             if os.environ.get("KEHU_CLOCK_FILE") else None,
+            reminders=ReminderConfig(
+                interval_s=_float("KEHU_REMINDER_INTERVAL", 60.0),
+                approval_wait=timedelta(hours=_float("KEHU_REMINDER_APPROVAL_WAIT", 24.0)),
+                send_from_hour=_int("KEHU_REMINDER_FROM_HOUR", 8),
+                timezone=timezone,
+                enabled=_bool("KEHU_REMINDERS", True),
+            ),
+            smtp=_smtp(),
         )
 
 
@@ -150,6 +164,21 @@ def _read_key(value: str | None) -> str | None:
     if value.lstrip().startswith("-----BEGIN"):
         return value
     return Path(value).read_text()
+
+
+def _smtp() -> SmtpConfig:
+    """KEHU_SMTP_*; a URL or sender that cannot work is refused at start, not at first send."""
+    url = os.environ.get("KEHU_SMTP_URL") or None
+    if url:
+        parse_url(url)
+    sender = os.environ.get("KEHU_SMTP_FROM", "kehu@localhost")
+    if not plain_address(sender):
+        raise ValueError("KEHU_SMTP_FROM must be a plain email address such as kehu@example.com")
+    return SmtpConfig(url=url, from_address=sender,
+                      rate_per_s=_float("KEHU_SMTP_RATE", 5.0),
+                      retry_base_s=_float("KEHU_SMTP_RETRY_BASE", 30.0),
+                      retry_max_s=_float("KEHU_SMTP_RETRY_MAX", 3600.0),
+                      max_attempts=_int("KEHU_SMTP_MAX_ATTEMPTS", 50))
 
 
 def _local_secret(data_dir: Path, *, create: bool = True) -> str:
