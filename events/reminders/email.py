@@ -63,23 +63,29 @@ def plain_address(address: str) -> bool:
 
 
 def body(name: str, policy_key: str, rule: str, label: str, due_on: date | None,
-         language: str | None) -> str:
-    """Chinese and English, or the recipient's own language when the directory has one."""
+         language: str | None, reference: str = "") -> str:
+    """Chinese and English, or the recipient's own language when the directory has one;
+    `reference` names the subject (meal id, visit/commitment, restaurant/month)."""
     label, day = label[:MAX_LABEL], due_on
     parts = []
     for lang in ([language] if language in texts.LANGUAGES else ["zh", "en"]):
         greeting = f"{name}，您好：" if lang == "zh" else f"Dear {name},"
         parts.append(f"{greeting}\n\n{texts.message(policy_key, rule, label, day, lang)}\n")
+    if reference:
+        parts.append(f"Kehu: {reference[:MAX_LABEL]}\n")
     return "\n".join(parts)[:MAX_BODY]
 
 
-def build(sender: str, to: str, subject: str, text: str) -> EmailMessage:
+def build(sender: str, to: str, subject: str, text: str, message_id: str = "") -> EmailMessage:
     if not plain_address(sender) or not plain_address(to):
         raise ValueError("not a plain email address")
     message = EmailMessage(policy=email.policy.SMTP)  # refuses CR/LF in any header
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject.replace("\r", " ").replace("\n", " ")[:200]
+    if message_id.isalnum():
+        # The outbox row's id: a receiver (or a person) can tell a retry from a new reminder.
+        message["Message-ID"] = f"<{message_id}@kehu>"
     message.set_content(text[:MAX_BODY])
     return message
 

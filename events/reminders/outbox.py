@@ -64,7 +64,8 @@ async def _record(pool: asyncpg.Pool, store: EventStore, position: int,
         if language is None:
             subject = f"{texts.subject(reminder.rule, 'zh')} / {texts.subject(reminder.rule, 'en')}"
         text = email.body(person.name if person else user_id, reminder.policy_key, reminder.rule,
-                          reminder.label, reminder.due_on, language)
+                          reminder.label, reminder.due_on, language,
+                          f"{reminder.subject_kind} {reminder.subject_id}")
         await pool.execute(
             "INSERT INTO reminder_emails (email_id, reminder_id, position, user_id, address,"
             " language, subject, body, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -99,7 +100,8 @@ async def send_one(pool: asyncpg.Pool, config: email.SmtpConfig) -> bool:
     if row is None:
         return False
     try:
-        message = email.build(config.from_address, row["address"], row["subject"], row["body"])
+        message = email.build(config.from_address, row["address"], row["subject"], row["body"],
+                              row["email_id"])
         await email.send(config, message)
     except asyncio.CancelledError:
         raise
