@@ -171,7 +171,7 @@ def _smtp() -> SmtpConfig:
     url = os.environ.get("KEHU_SMTP_URL") or None
     if url:
         parse_url(url)
-    sender = os.environ.get("KEHU_SMTP_FROM", "kehu@localhost")
+    sender = os.environ.get("KEHU_SMTP_FROM", "kehu@localhost.localdomain")
     if not plain_address(sender):
         raise ValueError("KEHU_SMTP_FROM must be a plain email address such as kehu@example.com")
     return SmtpConfig(url=url, from_address=sender,

@@ -26,7 +26,7 @@ MAX_LABEL = 300
 @dataclass(frozen=True)
 class SmtpConfig:
     url: str | None = None  # KEHU_SMTP_URL: smtp://user:pass@host:port or smtps://...
-    from_address: str = "kehu@localhost"  # KEHU_SMTP_FROM
+    from_address: str = "kehu@localhost.localdomain"  # KEHU_SMTP_FROM
     timeout_s: float = 15.0  # one SMTP conversation
     rate_per_s: float = 5.0  # KEHU_SMTP_RATE: sends per second per process, at most
     retry_base_s: float = 30.0  # KEHU_SMTP_RETRY_BASE: first backoff, doubled per failure
