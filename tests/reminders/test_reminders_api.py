@@ -88,6 +88,14 @@ async def test_M11_paperwork_reminders_on_working_days_across_dragon_boat_and_no
         await with_contact(server, fresh_store, staff, f"{staff.id}@example.com", None)
         await with_contact(server, fresh_store, carol, f"{carol.id}@example.com", "en")
         customer = await register_customer(fresh_store)
+        injected = await User(server, Role.ADMIN_OFFICE).mutate("recordPersonContact", {
+            "userId": staff.id, "email": "a@example.com\r\nBcc: all@example.com"},
+            fields="__typename ... on ValidationError { problems { field } }")
+        assert injected == {"__typename": "ValidationError", "problems": [{"field": "email"}]}
+        flood = await staff.mutate("markNotificationsRead", {"ids": [str(i) for i in range(101)]},
+                                   fields="__typename ... on ValidationError { problems "
+                                          "{ field } }")
+        assert flood["__typename"] == "ValidationError", flood
         # Tue 16 June 2026: due Mon 22 June (17, 18 and, after the Dragon Boat Festival on
         # Fri 19 and the weekend, 22).
         late = await verbal_meal(boss, staff.id, customer, at(2026, 6, 16, 19))
