@@ -17,7 +17,7 @@ from events.shared.actors import Role
 from events.shared.context import COMPANY_TZ
 from events.store.db import create_pool
 from events.store.event_store import EventStore
-from tests.live import Clock, LiveServer, connect_ws, free_port, run_server
+from tests.live import Clock, LiveServer, Subscriber, connect_ws, run_server
 from tests.meals.helpers import User, form, register_customer, register_person
 from tests.reminders.support import Inbox, checked_at, eventually, fetch, smtp_server
 
@@ -33,7 +33,8 @@ def at(year: int, month: int, day: int, hour: int = 9) -> datetime:
 
 
 def reminder_env(clock: Path, smtp_port: int, **more: str) -> dict[str, str]:
-    return {"KEHU_CLOCK_FILE": str(clock), "KEHU_REMINDER_INTERVAL": "0.2",
+    return {"KEHU_CLOCK_FILE": str(clock), "KEHU_REMINDERS": "true",
+            "KEHU_REMINDER_INTERVAL": "0.2",
             "KEHU_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "KEHU_SMTP_FROM": "kehu@example.com",
             "KEHU_SMTP_RETRY_BASE": "0.2", "KEHU_SMTP_RETRY_MAX": "0.5", "KEHU_SMTP_RATE": "50",
             **more}
@@ -152,8 +153,6 @@ async def test_M11_paperwork_reminders_on_working_days_across_dragon_boat_and_no
 
         # The subscription: catch-up, the caller's own reminders only.
         async with connect_ws(server) as ws:
-            from tests.live import Subscriber
-
             sub = Subscriber(ws)
             assert (await sub.init(carol.token))["type"] == "connection_ack"
             await sub.subscribe("1", "subscription { notifications(after: 0) { subjectId rule "
