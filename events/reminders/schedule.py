@@ -27,6 +27,7 @@ class Subject:
     deadline: date | None  # the due day (None for a meal waiting for approval)
     owner: str | None = None  # who the OWNER audience is
     since: datetime | None = None  # APPROVAL: when the request was made
+    rule: str | None = None  # the rule the deadline comes from, when not the policy rule's own
 
 
 def shift(calendar: WorkingDayCalendar, day: date, working_days: int) -> date:

@@ -25,11 +25,13 @@ WINDOW = timedelta(days=120)  # beyond any offset and repeat series of the polic
 
 async def _paperwork(pool: asyncpg.Pool, today: date) -> list[Subject]:
     rows = await pool.fetch(
-        "SELECT meal_id, requested_by, organisation, paperwork_due FROM meal_requests"
+        "SELECT meal_id, requested_by, organisation, paperwork_due, unapproved FROM meal_requests"
         f" WHERE {PAPERWORK_OUTSTANDING} AND paperwork_due BETWEEN $1 AND $2"
         f" ORDER BY paperwork_due, meal_id LIMIT {LIMIT}", today - WINDOW, today + WINDOW)
+    # A meal held without approval owes its paperwork under M14, a verbal approval under M11.
     return [Subject("meal", r["meal_id"], r["organisation"], r["paperwork_due"],
-                    owner=r["requested_by"]) for r in rows]
+                    owner=r["requested_by"], rule="M14" if r["unapproved"] else None)
+            for r in rows]
 
 
 async def _approvals(pool: asyncpg.Pool, now: datetime, wait: timedelta) -> list[Subject]:

@@ -82,7 +82,7 @@ async def due_reminders(pool: asyncpg.Pool, store: EventStore, now: datetime,
             if day is None or not recipients:
                 continue
             found.append(ReminderSent(
-                reminder_id=reminder_id(rule, subject, day), rule=rule.rule,
+                reminder_id=reminder_id(rule, subject, day), rule=subject.rule or rule.rule,
                 policy_key=rule.key, policy_version=policy.version, deadline=rule.deadline,
                 subject_kind=subject.kind, subject_id=subject.subject_id, label=subject.label,
                 due_on=subject.deadline, reminder_day=day, recipients=recipients, sent_at=now))
