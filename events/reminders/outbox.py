@@ -25,6 +25,7 @@ from events.people.handlers import load_person
 from events.people.values import person_key
 from events.reminders import email, texts
 from events.reminders.events import ReminderSent
+from events.shared import metrics
 from events.store.event_store import EventStore
 from events.store.follow import follow
 from events.store.notifications import Notifier
@@ -109,6 +110,7 @@ async def send_one(pool: asyncpg.Pool, config: email.SmtpConfig) -> bool:
         attempts = int(row["attempts"])
         status = "given_up" if attempts >= config.max_attempts else "failed"
         log.warning("reminder email %s: attempt %d failed: %s", row["email_id"], attempts, exc)
+        metrics.REMINDER_EMAILS.labels(outcome=status).inc()
         await pool.execute(
             "UPDATE reminder_emails SET status = $2, last_error = $3, claimed_until = NULL,"
             " next_attempt_at = now() + make_interval(secs => $4) WHERE email_id = $1",
@@ -119,6 +121,7 @@ async def send_one(pool: asyncpg.Pool, config: email.SmtpConfig) -> bool:
     await asyncio.shield(pool.execute(
         "UPDATE reminder_emails SET status = 'sent', sent_at = now(), claimed_until = NULL,"
         " last_error = NULL WHERE email_id = $1", row["email_id"]))
+    metrics.REMINDER_EMAILS.labels(outcome="sent").inc()
     return True
 
 

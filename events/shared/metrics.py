@@ -50,6 +50,11 @@ WEBSOCKETS = Gauge("kehu_websocket_connections", "Open GraphQL WebSocket connect
 SUBSCRIPTIONS = Gauge("kehu_graphql_subscriptions", "Active GraphQL subscriptions.")
 WEBHOOK_DELIVERIES = Counter(
     "kehu_webhook_deliveries_total", "Webhook delivery attempts by outcome.", ["outcome"])
+REMINDERS = Counter(
+    "kehu_reminders_total", "Reminders this process wrote to the log, by rule.", ["rule"])
+REMINDER_EMAILS = Counter(
+    "kehu_reminder_emails_total", "Reminder email attempts by outcome (sent, failed, given_up).",
+    ["outcome"])
 POOL_CONNECTIONS = Gauge(
     "kehu_db_pool_connections", "The API's database pool: open, idle, in use and the maximum.",
     ["state"])

@@ -29,6 +29,7 @@ from events.reminders.events import ReminderSent
 from events.reminders.handlers import send_reminder
 from events.reminders.schedule import Subject, live_day, reminder_id, stream_of
 from events.reminders.values import SEED_REMINDERS, Audience, Deadline, ReminderPolicy
+from events.shared import metrics
 from events.shared.actors import SYSTEM
 from events.shared.context import Context
 from events.store.event_store import EventStore
@@ -98,7 +99,9 @@ async def check_once(pool: asyncpg.Pool, store: EventStore, now: datetime,
                   correlation_id=f"reminders-{now.isoformat()}")
     written = 0
     for reminder in await due_reminders(pool, store, now, policy, config):
-        written += await send_reminder(store, ctx, reminder)
+        if await send_reminder(store, ctx, reminder):
+            written += 1
+            metrics.REMINDERS.labels(rule=reminder.rule).inc()
     await pool.execute(
         "INSERT INTO reminder_checks (process, clock_now, checked_at, written)"
         " VALUES ($1, $2, now(), $3) ON CONFLICT (process) DO UPDATE"

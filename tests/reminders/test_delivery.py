@@ -3,12 +3,14 @@ answering 4xx) retried until every email is delivered, once."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from events.shared.actors import Role
@@ -110,3 +112,13 @@ async def test_M11_a_failing_smtp_server_is_retried_and_nothing_is_lost(
             assert sorted(m.get_content().count("2026-06-22") for m in inbox.messages) == [1, 1]
             assert {r["reminder_id"].split(":")[2] for r in rows} == set(meals)
             assert len(inbox.messages) == 2
+            async with httpx.AsyncClient(timeout=10) as client:
+                metrics = (await client.get(server.url + "/metrics")).text
+
+            def metric(sample: str) -> float:
+                found = re.search(rf"^{re.escape(sample)} (\S+)$", metrics, flags=re.M)
+                return float(found.group(1)) if found else 0.0
+
+            assert metric('kehu_reminder_emails_total{outcome="sent"}') == 2
+            assert metric('kehu_reminder_emails_total{outcome="failed"}') >= 4 + 3
+            assert metric('kehu_reminders_total{rule="M11"}') == 2
