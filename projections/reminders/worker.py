@@ -109,7 +109,11 @@ async def check_once(pool: asyncpg.Pool, store: EventStore, now: datetime,
 
     # Side by side, so the store's group commit writes many reminders per transaction.
     due_now = await due_reminders(pool, store, now, policy, config)
-    written = sum(await asyncio.gather(*(send(r) for r in due_now)))
+    results = await asyncio.gather(*(send(r) for r in due_now), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:  # the others are written; these are decided again at the next check
+        log.error("%d reminders not written: %r", len(failed), failed[0])
+    written = sum(1 for r in results if r is True)
     await pool.execute(
         "INSERT INTO reminder_checks (process, clock_now, checked_at, written)"
         " VALUES ($1, $2, now(), $3) ON CONFLICT (process) DO UPDATE"
