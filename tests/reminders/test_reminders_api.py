@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from events.shared.actors import Role
@@ -163,6 +164,13 @@ async def test_M11_paperwork_reminders_on_working_days_across_dragon_boat_and_no
                                    unread=True, at=marked["position"])
         assert [n["kind"] for n in unread["notifications"]["nodes"]] == ["paperwork-due"]
         assert all(not n["read"] for n in (await notes(carol))["nodes"])
+        async with httpx.AsyncClient(timeout=30) as client:
+            chinese = (await client.post(server.url + "/graphql", json={
+                "query": "{ notifications(first: 5) { nodes { kind text } } }"}, headers={
+                "Authorization": f"Bearer {staff.token}", "Accept-Language": "zh-CN"})).json()
+        texts = {n["kind"]: n["text"] for n in chinese["data"]["notifications"]["nodes"]}
+        assert texts["paperwork-due"].startswith("与") and "今天（2026-06-22）到期" in \
+            texts["paperwork-due"], texts
 
         events = await fetch(fresh_dsn, "SELECT payload FROM kehu_log.events"
                                         " WHERE event_type = 'ReminderSent'")
