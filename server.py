@@ -25,6 +25,7 @@ try:
     from starlette.routing import Route, WebSocketRoute
     from starlette.types import Receive, Scope, Send
 
+    from events.reminders import outbox
     from events.store.db import create_pool, usable_role, with_role
     from events.store.embedded import start_embedded
     from events.store.event_store import EventStore
@@ -34,8 +35,9 @@ try:
     from events.store.sealing import seal_forever
     from events.webhooks.delivery import dispatch_forever
     from projections import registry
+    from projections.reminders.worker import remind_forever
     from projections.runner import run_forever
-    from schema import graphiql, logs, tracing
+    from schema import clock, graphiql, logs, tracing
     from schema.app import KehuGraphQL
     from schema.bootstrap import on_start
     from schema.budgets import Budgets, Ledger
@@ -103,7 +105,21 @@ def start_runners(services: Services) -> list[asyncio.Task[None]]:
     sealer = asyncio.create_task(
         seal_forever(services.pool, services.notifier, services.settings.seal),
         name="kehu-checkpoints")
-    return [*runners, dispatcher, sealer]
+    return [*runners, dispatcher, sealer, *start_reminders(services)]
+
+
+def start_reminders(services: Services) -> list[asyncio.Task[None]]:
+    """The reminder worker (every process may run it: each reminder is written once) and the
+    email outbox's ingester and sender (KEHU_SMTP_URL)."""
+    settings = services.settings
+    if not settings.reminders.enabled:
+        return []
+    worker = asyncio.create_task(
+        remind_forever(services.pool, services.store,
+                       lambda: clock.now(settings.clock_file), settings.reminders),
+        name="kehu-reminders")
+    return [worker, *outbox.start(services.pool, services.store, services.notifier,
+                                  settings.smtp)]
 
 
 async def _run_projections() -> None:

@@ -8,6 +8,7 @@ from projections.customers import projection as customers
 from projections.documents import projection as documents
 from projections.expenses import projection as expenses
 from projections.meals import projection as meals
+from projections.notifications import projection as notifications
 from projections.people import projection as people
 from projections.policies import projection as policies
 from projections.sales import projection as sales
@@ -23,6 +24,7 @@ ALL: list[Projection] = [
     *classification.PROJECTIONS,
     *people.PROJECTIONS,
     *documents.PROJECTIONS,
+    *notifications.PROJECTIONS,
 ]
 
 

@@ -28,6 +28,7 @@ from schema.limits import extensions
 from schema.live import api as live_api
 from schema.meals import api as meals_api
 from schema.metrics_http import MeasureOperations
+from schema.notifications import api as notifications_api
 from schema.people import api as people_api
 from schema.policy import api as policy_api
 from schema.reports import api as reports_api
@@ -45,7 +46,7 @@ from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching,
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api, webhook_secrets_api, people_api, live_api, documents_api,
+    webhooks_api, webhook_secrets_api, people_api, live_api, documents_api, notifications_api,
 )
 
 

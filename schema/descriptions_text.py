@@ -36,6 +36,7 @@ ARGUMENTS = {
     "month": "The month, YYYY-MM.",
     "asOf": "The day to look at (company time zone); today when omitted.",
     "actor": "Only events written by this user id.",
+    "unread": "true: only unread notifications; false: only read ones.",
 }
 
 FIELDS = {
@@ -59,6 +60,7 @@ FIELDS = {
     "CalendarYearInput.makeUpWorkdays": "Officially adjusted working days (调休) of the year.",
     "CalendarDayInput.day": "The day.",
     "PersonMutationOk.userId": "The person's user id.",
+    "RecordPersonContactInput.userId": "The user id of the person whose contact this is.",
     "RegisterPersonInput.userId": "The user id their tokens carry as subject.",
     "RegisterPersonInput.role": "The role the person has.",
     "DeactivatePersonInput.userId": "The user id of the person to deactivate.",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from events.reminders.email import SmtpConfig, parse_url, plain_address
 from events.store.sealing import SealConfig
 from events.webhooks.config import DeliveryConfig
+from projections.reminders.worker import ReminderConfig
 from schema.startup import StartupError
 
 
@@ -102,6 +105,9 @@ class Settings:
         """The largest document accepted: a document travels as one request body, so a
         limit beyond KEHU_MAX_BODY_BYTES could never be reached (the smaller one applies)."""
         return min(self.max_document_bytes, self.max_body_bytes)
+    # --- reminders (issue 20; README "Reminders") ---
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
 
     @classmethod
     def from_env(cls, *, create_secret: bool = True) -> Settings:
@@ -168,6 +174,14 @@ class Settings:
             max_document_bytes=_int("KEHU_MAX_DOCUMENT_BYTES", 5_000_000),
             document_bytes_per_user_day=_int("KEHU_DOCUMENT_BYTES_PER_USER_DAY", 200_000_000),
             document_storage=os.environ.get("KEHU_DOCUMENT_STORAGE", "postgres").strip().lower(),
+            reminders=ReminderConfig(
+                interval_s=_float("KEHU_REMINDER_INTERVAL", 60.0),
+                approval_wait=timedelta(hours=_float("KEHU_REMINDER_APPROVAL_WAIT", 24.0)),
+                send_from_hour=_int("KEHU_REMINDER_FROM_HOUR", 8),
+                timezone=timezone,
+                enabled=_bool("KEHU_REMINDERS", True),
+            ),
+            smtp=_smtp(),
         )
 
 
@@ -178,6 +192,21 @@ def _read_key(value: str | None) -> str | None:
     if value.lstrip().startswith("-----BEGIN"):
         return value
     return Path(value).read_text()
+
+
+def _smtp() -> SmtpConfig:
+    """KEHU_SMTP_*; a URL or sender that cannot work is refused at start, not at first send."""
+    url = os.environ.get("KEHU_SMTP_URL") or None
+    if url:
+        parse_url(url)
+    sender = os.environ.get("KEHU_SMTP_FROM", "kehu@localhost.localdomain")
+    if not plain_address(sender):
+        raise ValueError("KEHU_SMTP_FROM must be a plain email address such as kehu@example.com")
+    return SmtpConfig(url=url, from_address=sender,
+                      rate_per_s=_float("KEHU_SMTP_RATE", 5.0),
+                      retry_base_s=_float("KEHU_SMTP_RETRY_BASE", 30.0),
+                      retry_max_s=_float("KEHU_SMTP_RETRY_MAX", 3600.0),
+                      max_attempts=_int("KEHU_SMTP_MAX_ATTEMPTS", 50))
 
 
 def _local_secret(data_dir: Path, *, create: bool = True) -> str:

@@ -65,6 +65,9 @@ def run_server(dsn: str, tmp: Path, **env: str) -> Iterator[LiveServer]:
         # Test receivers listen on 127.0.0.1 over plain http (tests/webhooks/receivers.py).
         "KEHU_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
         "KEHU_WEBHOOK_ALLOW_HTTP": "true",
+        # The reminder worker writes events of its own on a timer; only the reminder tests
+        # (tests/reminders) switch it on, so no other test's log positions move under it.
+        "KEHU_REMINDERS": "false",
         **env,
     }
     with log_path.open("wb") as out:

@@ -20,4 +20,13 @@ class DeactivatePerson:
     reason: str
 
 
-PersonCommand = RegisterPerson | DeactivatePerson
+@dataclass(frozen=True)
+class RecordContact:
+    """Where reminders reach the person: an email address and, if known, their language."""
+
+    user_id: str
+    email: str | None  # None: no email (reminders stay in the app)
+    language: str | None  # "en" or "zh"; None: both
+
+
+PersonCommand = RegisterPerson | DeactivatePerson | RecordContact

@@ -26,4 +26,16 @@ class PersonDeactivated(Event):
     deactivated_at: datetime
 
 
-PERSON_EVENTS: tuple[type[Event], ...] = (PersonRegistered, PersonDeactivated)
+@dataclass(frozen=True)
+class PersonContactRecorded(Event):
+    """The person's email address and language for reminders (events/reminders)."""
+
+    user_id: str
+    email: str | None
+    language: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+PERSON_EVENTS: tuple[type[Event], ...] = (PersonRegistered, PersonDeactivated,
+                                          PersonContactRecorded)

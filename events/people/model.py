@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from events.people.commands import DeactivatePerson, PersonCommand, RegisterPerson
-from events.people.events import PersonDeactivated, PersonRegistered
-from events.people.values import person_key
+from events.people.commands import (
+    DeactivatePerson,
+    PersonCommand,
+    RecordContact,
+    RegisterPerson,
+)
+from events.people.events import PersonContactRecorded, PersonDeactivated, PersonRegistered
+from events.people.values import contact_problems, person_key
 from events.shared.actors import Role
 from events.shared.context import Context
 from events.shared.errors import InvalidState, NotFound, Problem, ValidationFailed
@@ -28,13 +33,30 @@ class PersonState:
     name: str
     role: Role
     active: bool = True
+    email: str | None = None
+    language: str | None = None
 
 
 def decide(state: PersonState | None, command: PersonCommand, ctx: Context) -> list[Event]:
     ctx.require_role(Role.ADMIN_OFFICE, action="keeping the people directory", rule="roles")
     if isinstance(command, RegisterPerson):
         return [_register(state, command, ctx)]
+    if isinstance(command, RecordContact):
+        return _contact(state, command, ctx)
     return [_deactivate(state, command, ctx)]
+
+
+def _contact(state: PersonState | None, command: RecordContact, ctx: Context) -> list[Event]:
+    if state is None:
+        raise NotFound(f"no person {command.user_id}; register them first", field="userId")
+    problems = contact_problems(command.email, command.language)
+    if problems:
+        raise ValidationFailed([Problem(f, "roles", m) for f, m in problems])
+    email = command.email.strip() if command.email else None
+    if (email, command.language) == (state.email, state.language):
+        return []  # nothing changes: a repeated update writes nothing
+    return [PersonContactRecorded(state.user_id, email, command.language, ctx.actor.user_id,
+                                  ctx.now)]
 
 
 def _register(state: PersonState | None, command: RegisterPerson, ctx: Context) -> Event:
@@ -67,11 +89,15 @@ def _deactivate(state: PersonState | None, command: DeactivatePerson, ctx: Conte
 
 def evolve(state: PersonState | None, event: Event) -> PersonState:
     if isinstance(event, PersonRegistered):
-        return PersonState(event.user_id, event.name, event.role)
+        # Registered again after leaving: the contact recorded before is kept.
+        kept = (state.email, state.language) if state else (None, None)
+        return PersonState(event.user_id, event.name, event.role, True, *kept)
     if state is None:
         raise ValueError(f"{type(event).__name__} before the person was registered")
     if isinstance(event, PersonDeactivated):
         return replace(state, active=False)
+    if isinstance(event, PersonContactRecorded):
+        return replace(state, email=event.email, language=event.language)
     return state
 
 

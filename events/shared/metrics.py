@@ -53,6 +53,11 @@ WEBSOCKET_CLOSES = Counter(
     "(4403 token expired, 4410 subscriber too slow, 4429 too many connections).", ["code"])
 WEBHOOK_DELIVERIES = Counter(
     "kehu_webhook_deliveries_total", "Webhook delivery attempts by outcome.", ["outcome"])
+REMINDERS = Counter(
+    "kehu_reminders_total", "Reminders this process wrote to the log, by rule.", ["rule"])
+REMINDER_EMAILS = Counter(
+    "kehu_reminder_emails_total", "Reminder email attempts by outcome (sent, failed, given_up).",
+    ["outcome"])
 POOL_CONNECTIONS = Gauge(
     "kehu_db_pool_connections", "The API's database pool: open, idle, in use and the maximum.",
     ["state"])

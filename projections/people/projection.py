@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from events.people.events import PersonDeactivated, PersonRegistered
+from events.people.events import PersonContactRecorded, PersonDeactivated, PersonRegistered
 from events.people.values import person_key
 from events.store.envelope import StoredEvent
 from projections.base import Projection
@@ -19,6 +19,8 @@ DDL = (
         registered_by text NOT NULL,
         registered_at timestamptz NOT NULL,
         deactivated_at timestamptz,
+        email text,                         -- where reminders go (events/reminders)
+        language text,                      -- en, zh; NULL: both
         position bigint NOT NULL
     )""",
 )
@@ -42,9 +44,15 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
             " WHERE person_key = $1",
             person_key(event.user_id), event.deactivated_at, stored.position,
         )
+    elif isinstance(event, PersonContactRecorded):
+        await conn.execute(
+            "UPDATE people SET email = $2, language = $3, position = $4 WHERE person_key = $1",
+            person_key(event.user_id), event.email, event.language, stored.position,
+        )
 
 
-_COLUMNS = "user_id, name, role, active, registered_by, registered_at, deactivated_at"
+_COLUMNS = ("user_id, name, role, active, registered_by, registered_at, deactivated_at, email,"
+            " language")
 
 
 async def person(pool: asyncpg.Pool, user_id: str) -> asyncpg.Record | None:
@@ -61,9 +69,18 @@ async def people(pool: asyncpg.Pool, *, active_only: bool, limit: int) -> list[a
     return rows
 
 
+async def active_managers(pool: asyncpg.Pool) -> list[str]:
+    """The user ids reminders for "the managers" go to (M2, M13)."""
+    rows = await pool.fetch("SELECT user_id FROM people WHERE active AND role = 'manager'"
+                            " ORDER BY person_key LIMIT 1000")
+    return [r["user_id"] for r in rows]
+
+
 PROJECTIONS = [
     Projection(
-        name="people", version=1, tables=("people",), ddl=DDL, handle=handle,
-        event_types=frozenset({"PersonRegistered", "PersonDeactivated"}),
+        # v2: email and language (reminders).
+        name="people", version=2, tables=("people",), ddl=DDL, handle=handle,
+        event_types=frozenset({"PersonRegistered", "PersonDeactivated",
+                               "PersonContactRecorded"}),
     )
 ]

@@ -10,7 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from events.people.commands import DeactivatePerson, RegisterPerson
+from events.people.commands import DeactivatePerson, RecordContact, RegisterPerson
 from events.people.handlers import handle_person
 from events.shared.actors import Role
 from events.shared.context import Context
@@ -34,12 +34,16 @@ class Person:
     registered_by: str
     registered_at: datetime
     deactivated_at: datetime | None
+    email: str | None = strawberry.field(description="Where reminders are emailed, if known.")
+    language: str | None = strawberry.field(description="The language of their reminders: en "
+                                            "or zh; null: both.")
 
 
 def person_from_row(r: asyncpg.Record) -> Person:
     return Person(user_id=r["user_id"], name=r["name"], role=Role(r["role"]),
                   active=r["active"], registered_by=r["registered_by"],
-                  registered_at=r["registered_at"], deactivated_at=r["deactivated_at"])
+                  registered_at=r["registered_at"], deactivated_at=r["deactivated_at"],
+                  email=r["email"], language=r["language"])
 
 
 @strawberry.type
@@ -59,6 +63,20 @@ class RegisterPersonInput:
     user_id: str
     name: str
     role: Role
+
+
+RecordPersonContactResult: TypeAlias = Annotated[PersonMutationOk | MutationErrors,
+                                                  strawberry.union("RecordPersonContactResult")]
+
+
+@strawberry.input(description="Where a person's reminders go.")
+class RecordPersonContactInput:
+    user_id: str
+    email: str | None = strawberry.field(
+        default=None, description="A plain email address (letters, digits, . _ % + - and one "
+        "@); null: no email, reminders stay in the app.")
+    language: str | None = strawberry.field(
+        default=None, description="en or zh; null: reminders in both.")
 
 
 @strawberry.input
@@ -94,6 +112,24 @@ class PeopleMutations:
             outcome = await handle_person(ctx.store, command_ctx, command, idempotency_key=key)
             return PersonMutationOk(**ok_fields(outcome), user_id=command.user_id,
                                     active=False)
+
+        return await mutate(info, idempotency_key, action)
+
+    @strawberry.mutation(description="admin_office records a person's email address and "
+                         "language, where their reminders go.")
+    async def record_person_contact(self, info: Info[Any, Any], input: RecordPersonContactInput,
+                                    idempotency_key: IdempotencyKey = None
+                                    ) -> RecordPersonContactResult:
+        async def action(ctx: KehuContext, command_ctx: Context,
+                         key: str | None) -> PersonMutationOk:
+            email = bounded(input.email, "email", MAX_NAME) if input.email is not None else None
+            language = (bounded(input.language, "language", MAX_NAME)
+                        if input.language is not None else None)
+            command = RecordContact(bounded(input.user_id, "userId", MAX_NAME), email, language)
+            outcome = await handle_person(ctx.store, command_ctx, command, idempotency_key=key)
+            active = outcome.state.active if outcome.state else False
+            return PersonMutationOk(**ok_fields(outcome), user_id=command.user_id.strip(),
+                                    active=active)
 
         return await mutate(info, idempotency_key, action)
 

@@ -43,7 +43,9 @@ class Kehu:
 
 def environment(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KEHU_JWT_SECRET"}}
-    return {**env, "KEHU_DATA_DIR": str(data_dir), "KEHU_POLL_INTERVAL": "0.5", **extra}
+    # No reminder worker (tests/reminders switch it on): it writes events of its own on a timer.
+    return {**env, "KEHU_DATA_DIR": str(data_dir), "KEHU_POLL_INTERVAL": "0.5",
+            "KEHU_REMINDERS": "false", **extra}
 
 
 def start(data_dir: Path, log_path: Path, *args: str, **env: str) -> Kehu:

@@ -60,3 +60,26 @@ def test_M11_a_verbal_approval_names_an_active_staff_member_other_than_the_appro
     assert "no longer active" in (named_staff_problem("staff1", gone, "mgr1") or "")
     boss = registered("mgr2", Role.MANAGER)
     assert "not staff" in (named_staff_problem("mgr2", boss, "mgr1") or "")
+
+
+def test_contacts_are_kept_by_admin_office_plain_and_recorded_once() -> None:
+    from events.people.commands import RecordContact
+
+    person = registered()
+    with pytest.raises(Forbidden):
+        decide(person, RecordContact("staff1", "li@example.com", "zh"), ctx(Role.MANAGER))
+    with pytest.raises(ValidationFailed) as wrong:
+        decide(person, RecordContact("staff1", "li@example.com\nBcc: x@example.com", "fr"),
+               ctx(Role.ADMIN_OFFICE))
+    assert {p.field for p in wrong.value.problems} == {"email", "language"}
+    [event] = decide(person, RecordContact("staff1", " li@example.com ", "zh"),
+                     ctx(Role.ADMIN_OFFICE))
+    person = evolve(person, event)
+    assert (person.email, person.language) == ("li@example.com", "zh")
+    assert decide(person, RecordContact("staff1", "li@example.com", "zh"),
+                  ctx(Role.ADMIN_OFFICE)) == []
+    again = evolve(evolve(person, decide(person, DeactivatePerson("staff1", "left"),
+                                         ctx(Role.ADMIN_OFFICE))[0]),
+                   decide(None, RegisterPerson("staff1", "Li Lei", Role.STAFF),
+                          ctx(Role.ADMIN_OFFICE))[0])
+    assert again.active and again.email == "li@example.com"

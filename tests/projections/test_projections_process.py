@@ -24,7 +24,7 @@ from tests.random_refs import random_id
 
 async def test_projection_process_builds_and_follows(fresh_dsn: str, tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": fresh_dsn, "KEHU_DATA_DIR": str(tmp_path),
-           "KEHU_POLL_INTERVAL": "0.2"}
+           "KEHU_POLL_INTERVAL": "0.2", "KEHU_REMINDERS": "false"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "server.py"), "projections", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)

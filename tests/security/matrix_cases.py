@@ -40,6 +40,7 @@ from events.people.values import stream_id as person_stream
 from events.policy import model as policy
 from events.policy.handlers import POLICY_STREAM
 from events.policy.values import Host, MealType
+from events.reminders.model import notifications_stream
 from events.sales.commands import DefineProduct
 from events.sales.handlers import define_product
 from events.sales.model import import_stream, sale_stream
@@ -233,6 +234,18 @@ async def deactivate_person(env: Env, me: Actor) -> Case:
     user_id = random_id("mx-leaver-")
     await register_staff(env, user_id)
     return Case({"userId": user_id, "reason": "left the company"}, person_stream(user_id))
+
+
+async def record_contact(env: Env, me: Actor) -> Case:
+    user_id = random_id("mx-contact-")
+    await register_staff(env, user_id)
+    return Case({"userId": user_id, "email": f"{user_id}@example.com", "language": "zh"},
+                person_stream(user_id))
+
+
+async def mark_read(env: Env, me: Actor) -> Case:
+    # One's own notifications only: the stream is the caller's, so a refused call leaves it.
+    return Case({"upTo": 1}, notifications_stream(me.user_id))
 
 
 # --- restaurant bills -------------------------------------------------------------------------
@@ -439,6 +452,8 @@ SETUPS: dict[str, Setup] = {
     "registerPerson": fresh(lambda: {"userId": random_id("mx-new-"), "name": "New",
                                      "role": "STAFF"}),
     "deactivatePerson": deactivate_person,
+    "recordPersonContact": record_contact,
+    "markNotificationsRead": mark_read,
     "reportUnapprovedMeal": report_unapproved,
     "deactivateWebhook": deactivate_webhook,
     "rotateWebhookSecret": deactivate_webhook,  # the same: one's own webhook, or a manager

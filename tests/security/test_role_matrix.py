@@ -78,6 +78,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     # the administration department keeps it, not the managers who approve.
     "registerPerson": frozenset({A}),
     "deactivatePerson": frozenset({A}),
+    "recordPersonContact": frozenset({A}),  # where reminders go: the directory's keepers
+    # Everyone who may write marks their own notifications read (reminders, issue 20).
+    "markNotificationsRead": frozenset({S, M, A, G}),
     "deactivateWebhook": frozenset({INT, M}),
     "rotateWebhookSecret": frozenset({INT, M}),
 }
