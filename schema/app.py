@@ -28,6 +28,7 @@ from schema.meals import api as meals_api
 from schema.metrics_http import MeasureOperations
 from schema.people import api as people_api
 from schema.policy import api as policy_api
+from schema.privacy import api as privacy_api
 from schema.reports import api as reports_api
 from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
 from schema.sales import api as sales_api
@@ -42,7 +43,7 @@ from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching,
 # types); the schema is their merge, composed here in one place.
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
-    webhooks_api, webhook_secrets_api, people_api,
+    webhooks_api, webhook_secrets_api, people_api, privacy_api,
 )
 
 

@@ -177,6 +177,17 @@ class StoredEvent:
         return raw
 
     @property
+    def stored_payload(self) -> dict[str, Any] | str | bytes:
+        """The payload as this object holds it (the row's text until decoded)."""
+        return self._payload
+
+    def opened(self, payload: dict[str, Any]) -> StoredEvent:
+        """A copy carrying `payload` (personal fields opened, events/store/shredding.py)."""
+        return StoredEvent(self.position, self.stream_id, self.stream_type, self.version,
+                           self.event_type, self.schema_version, payload, self._metadata,
+                           self.recorded_at, self.hash)
+
+    @property
     def raw_payload(self) -> str | bytes:
         """The payload as JSON text, without decoding it (for relays that pass it on)."""
         raw = self._payload

@@ -1,0 +1,166 @@
+"""Sealing personal fields on append, opening them on read (crypto-shredding).
+
+Appends: `seal_payload` replaces each marked field (events/store/personal.py) of an encoded
+payload with its ciphertext before the payload is serialised and hashed, so the hash chain
+covers the ciphertext and stays intact when a key is destroyed.
+
+Reads: `open_events` gives readers plaintext. Events whose stored text holds no ciphertext
+(every event without personal fields, and everything written before encryption was enabled)
+are returned as they are: the check is one substring search of text the row already carries.
+For the rest, the keys of a whole page are fetched with one query and each sealed value is
+opened, or replaced by the field's erased value when its key was destroyed; the paths that read
+as erased are listed under "kehu:erased" in the payload, for the API to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from events.store import crypto, keyring
+from events.store.crypto import MasterKeyError
+from events.store.envelope import Event, StoredEvent, event_class
+from events.store.keyring import Db
+from events.store.personal import ERASED_KEY, Personal
+
+Keys = dict[str, tuple[str, AESGCM]]
+
+
+def personal_of(cls: type[Event]) -> Personal | None:
+    found: Personal | None = getattr(cls, "PERSONAL", None)
+    return found if found is not None and found.fields else None
+
+
+def subject_of(event: Event) -> str | None:
+    marked = personal_of(type(event))
+    if marked is None:
+        return None
+    value = getattr(event, marked.subject, None)
+    return str(value) if value else None
+
+
+async def keys_for(db: Db, events: list[Event]) -> Keys:
+    """The data keys a batch of appends needs (none for events without personal fields)."""
+    ring = keyring.current()
+    if ring is None:
+        return {}
+    subjects = {s for s in (subject_of(e) for e in events) if s is not None}
+    return await ring.for_subjects(db, subjects) if subjects else {}
+
+
+def seal_payload(event: Event, payload: dict[str, Any], keys: Keys) -> dict[str, Any]:
+    subject = subject_of(event)
+    if subject is None or subject not in keys:
+        return payload
+    marked = personal_of(type(event))
+    assert marked is not None
+    key_id, cipher = keys[subject]
+    event_type = event.type_name()
+    for path, steps in marked.paths():
+        _replace(payload, steps, _sealer(cipher, key_id, subject, event_type, path))
+    return payload
+
+
+def _sealer(cipher: AESGCM, key_id: str, subject: str, event_type: str,
+            path: str) -> Callable[[Any], Any]:
+    return lambda value: crypto.seal(cipher, key_id, subject, event_type, path, value)
+
+
+def _replace(node: Any, steps: list[str], fn: Callable[[Any], Any]) -> None:
+    head, rest = steps[0], steps[1:]
+    if head == "*":
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if rest:
+                    _replace(item, rest, fn)
+                elif item is not None:
+                    node[i] = fn(item)
+        return
+    if not isinstance(node, dict) or node.get(head) is None:
+        return  # nothing there (None is no personal data): left as it is
+    if rest:
+        _replace(node[head], rest, fn)
+    else:
+        node[head] = fn(node[head])
+
+
+def is_sealed(stored: StoredEvent) -> bool:
+    raw = stored.stored_payload
+    if isinstance(raw, str):
+        return '"kehu:enc"' in raw
+    if isinstance(raw, bytes):
+        return b'"kehu:enc"' in raw
+    return False
+
+
+async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
+    """The page with every sealed value opened or marked erased (the list itself when none is
+    sealed). Returns new StoredEvents: pages are shared between readers and never changed."""
+    sealed = [i for i, e in enumerate(events) if is_sealed(e)]
+    if not sealed:
+        return events
+    ring = keyring.current()
+    if ring is None:
+        raise MasterKeyError("the log holds encrypted personal data and no KEHU_MASTER_KEY is"
+                             " set")
+    opened: dict[int, tuple[dict[str, Any], list[_Spot]]] = {}
+    key_ids: set[str] = set()
+    for i in sealed:
+        payload = _copy(events[i].payload)
+        spots: list[_Spot] = []
+        _find(payload, "", spots)
+        opened[i] = (payload, spots)
+        key_ids.update(str(spot[3].get("key")) for spot in spots)
+    ciphers = await ring.ciphers(db, key_ids)
+    out = list(events)
+    for i, (payload, spots) in opened.items():
+        stored = events[i]
+        cls = event_class(stored.event_type)
+        marked = personal_of(cls) if cls is not None else None
+        erased: list[str] = []
+        for parent, slot, path, value in spots:
+            cipher = ciphers.get(str(value.get("key")))
+            try:
+                if cipher is None:
+                    raise InvalidTag
+                parent[slot] = crypto.open_sealed(cipher, value, stored.event_type, path)
+            except (InvalidTag, KeyError, ValueError):
+                # Destroyed key (or a value that does not open): the field's erased value.
+                parent[slot] = marked.fields.get(path) if marked is not None else None
+                erased.append(path)
+        if erased:
+            payload[ERASED_KEY] = sorted(set(erased))
+        out[i] = stored.opened(payload)
+    return out
+
+
+_Spot = tuple[Any, Any, str, dict[str, Any]]
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _find(node: Any, path: str, spots: list[_Spot]) -> None:
+    """Every sealed value under `node`, with its parent, slot and field path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if crypto.is_sealed(value):
+                spots.append((node, key, sub, value))
+            else:
+                _find(value, sub, spots)
+    elif isinstance(node, list):
+        sub = f"{path}.*" if path else "*"
+        for index, value in enumerate(node):
+            if crypto.is_sealed(value):
+                spots.append((node, index, sub, value))
+            else:
+                _find(value, sub, spots)
