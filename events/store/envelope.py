@@ -151,7 +151,8 @@ class StoredEvent:
     """
 
     __slots__ = ("_event", "_metadata", "_payload", "event_type", "hash", "position",
-                 "recorded_at", "schema_version", "stream_id", "stream_type", "version")
+                 "recorded_at", "schema_version", "sealed_source", "stream_id", "stream_type",
+                 "version")
 
     def __init__(self, position: int, stream_id: str, stream_type: str, version: int,
                  event_type: str, schema_version: int, payload: dict[str, Any] | str | bytes,
@@ -168,6 +169,10 @@ class StoredEvent:
         self.recorded_at = recorded_at
         self.hash = hash
         self._event: Event | _Unset | None = _UNSET
+        # The event as stored, when this one carries its personal fields opened: a reader that
+        # holds an event a while (a webhook retrying) opens it again, so an erasure meanwhile
+        # shows (events/store/shredding.reopen).
+        self.sealed_source: StoredEvent | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -181,11 +186,21 @@ class StoredEvent:
         """The payload as this object holds it (the row's text until decoded)."""
         return self._payload
 
+    @property
+    def erased_fields(self) -> list[str]:
+        """The personal fields that read as erased (events/store/shredding.py). Only an opened
+        payload (a dict) can have any: rows still in text cost nothing here."""
+        raw = self._payload
+        found = raw.get("kehu:erased") if isinstance(raw, dict) else None
+        return [str(f) for f in found] if isinstance(found, list) else []
+
     def opened(self, payload: dict[str, Any]) -> StoredEvent:
         """A copy carrying `payload` (personal fields opened, events/store/shredding.py)."""
-        return StoredEvent(self.position, self.stream_id, self.stream_type, self.version,
+        copy = StoredEvent(self.position, self.stream_id, self.stream_type, self.version,
                            self.event_type, self.schema_version, payload, self._metadata,
                            self.recorded_at, self.hash)
+        copy.sealed_source = self.sealed_source or self
+        return copy
 
     @property
     def raw_payload(self) -> str | bytes:

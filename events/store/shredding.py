@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from events.store import crypto, keyring
 from events.store.crypto import MasterKeyError
 from events.store.envelope import Event, StoredEvent, event_class
+from events.store.fastjson import loads
 from events.store.keyring import Db
 from events.store.personal import ERASED_KEY, Personal
 
@@ -93,7 +94,18 @@ def is_sealed(stored: StoredEvent) -> bool:
         return '"kehu:enc"' in raw
     if isinstance(raw, bytes):
         return b'"kehu:enc"' in raw
-    return False
+    spots: list[_Spot] = []
+    _find(raw, "", spots)  # a payload given as data (rare): look inside
+    return bool(spots)
+
+
+def _fresh_payload(stored: StoredEvent) -> dict[str, Any]:
+    """A private copy of the stored payload: the StoredEvent may be shared between readers
+    (the log reader's pages), so it is never decoded in place here."""
+    raw = stored.stored_payload
+    found = loads(raw) if isinstance(raw, (str, bytes)) else _copy(raw)
+    assert isinstance(found, dict)
+    return found
 
 
 async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
@@ -109,7 +121,7 @@ async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
     opened: dict[int, tuple[dict[str, Any], list[_Spot]]] = {}
     key_ids: set[str] = set()
     for i in sealed:
-        payload = _copy(events[i].payload)
+        payload = _fresh_payload(events[i])
         spots: list[_Spot] = []
         _find(payload, "", spots)
         opened[i] = (payload, spots)
@@ -164,3 +176,13 @@ def _find(node: Any, path: str, spots: list[_Spot]) -> None:
                 spots.append((node, index, sub, value))
             else:
                 _find(value, sub, spots)
+
+
+async def reopen(db: Db, stored: StoredEvent) -> StoredEvent:
+    """`stored` opened again from its sealed form (itself when it had nothing sealed): for a
+    reader that kept it while an erasure may have happened."""
+    source = stored.sealed_source
+    if source is None:
+        return stored
+    (fresh,) = await open_events(db, [source])
+    return fresh
