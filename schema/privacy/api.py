@@ -25,6 +25,13 @@ class ErasureOk(MutationOk):
         "the event is recorded anyway).")
 
 
+@strawberry.input(description="Whose personal data to erase, and why.")
+class ErasePersonalDataInput:
+    subject_id: str = strawberry.field(description="The data subject: a customer id.")
+    reason: str = strawberry.field(
+        description="Why (the deletion request and its reference); never the data itself.")
+
+
 ErasePersonalDataResult: TypeAlias = Annotated[ErasureOk | MutationErrors,
                                                 strawberry.union("ErasePersonalDataResult")]
 
@@ -37,16 +44,12 @@ class PrivacyMutations:
         "every read, replay, rebuild, export and subscription shows those fields as erased; "
         "the log stays intact. Irreversible. The erasure is itself an event naming who and why."))
     async def erase_personal_data(
-        self, info: Info[Any, Any],
-        subject_id: Annotated[str, strawberry.argument(
-            description="The data subject: a customer id.")],
-        reason: Annotated[str, strawberry.argument(
-            description="Why (the deletion request and its reference); never the data itself.")],
+        self, info: Info[Any, Any], input: ErasePersonalDataInput,
         idempotency_key: IdempotencyKey = None,
     ) -> ErasePersonalDataResult:
         async def action(ctx: KehuContext, command_ctx: Context, key: str | None) -> ErasureOk:
-            command = ErasePersonalData(bounded(subject_id, "subjectId", MAX_NAME),
-                                        bounded(reason, "reason", MAX_TEXT))
+            command = ErasePersonalData(bounded(input.subject_id, "subjectId", MAX_NAME),
+                                        bounded(input.reason, "reason", MAX_TEXT))
             outcome = await handle_erasure(ctx.store, command_ctx, command, idempotency_key=key)
             events = outcome.decision.events if outcome.decision is not None else ()
             destroyed = sum(len(getattr(e, "key_ids", ())) for e in events)

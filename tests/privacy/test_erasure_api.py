@@ -36,7 +36,7 @@ MANAGER = token("privacy-mgr", Role.MANAGER)
 STAFF = token("privacy-staff", Role.STAFF)
 AUDITOR = token("privacy-aud", Role.AUDITOR)
 ERASE = """mutation($s: String!, $r: String!, $key: String) {
-  erasePersonalData(subjectId: $s, reason: $r, idempotencyKey: $key) { __typename
+  erasePersonalData(input: {subjectId: $s, reason: $r}, idempotencyKey: $key) { __typename
     ... on ErasureOk { position replayed subjectId keysDestroyed }
     ... on MutationError { message code rule }
     ... on ValidationError { field } ... on NotFoundError { field } } }"""

@@ -27,7 +27,7 @@ from events.bills.model import RecordRestaurantBill
 from events.customers import model as customers
 from events.customers.commands import RegisterCustomer
 from events.customers.handlers import handle_customer
-from events.customers.values import CustomerStatus, Tier
+from events.customers.values import Contact, CustomerStatus, Tier
 from events.handling import execute, load
 from events.meals import model as meals
 from events.meals.commands import ApproveMeal, ApproveMealVerbally, RecordMealCost, RequestMeal
@@ -340,6 +340,12 @@ async def deactivate_webhook(env: Env, me: Actor) -> Case:
     return Case({"id": webhook_id}, f"webhook-{webhook_id}")
 
 
+async def erase_customer(env: Env, me: Actor) -> Case:
+    customer_id = await customer(env, contacts=(Contact("Chen", phone="13800000000"),))
+    return Case({"subjectId": customer_id, "reason": "PIPL deletion request"},
+                f"erasure-{customer_id}")
+
+
 def fixed(values: dict[str, Any], stream: str | None = None) -> Setup:
     async def setup(env: Env, me: Actor) -> Case:
         return Case(dict(values), stream)
@@ -406,6 +412,7 @@ SETUPS: dict[str, Setup] = {
     "reportUnapprovedMeal": report_unapproved,
     "deactivateWebhook": deactivate_webhook,
     "rotateWebhookSecret": deactivate_webhook,  # the same: one's own webhook, or a manager
+    "erasePersonalData": erase_customer,
 }
 
 # Cases that read-then-write one shared stream (the rule book's next version): run one by one.
