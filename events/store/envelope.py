@@ -150,7 +150,7 @@ class StoredEvent:
     look at a type and a position first; many never open the metadata). Treat it as immutable.
     """
 
-    __slots__ = ("_event", "_metadata", "_payload", "event_type", "hash", "position",
+    __slots__ = ("_erased", "_event", "_metadata", "_payload", "event_type", "hash", "position",
                  "recorded_at", "schema_version", "sealed_source", "stream_id", "stream_type",
                  "version")
 
@@ -173,6 +173,7 @@ class StoredEvent:
         # holds an event a while (a webhook retrying) opens it again, so an erasure meanwhile
         # shows (events/store/shredding.reopen).
         self.sealed_source: StoredEvent | None = None
+        self._erased: tuple[str, ...] = ()
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -188,18 +189,17 @@ class StoredEvent:
 
     @property
     def erased_fields(self) -> list[str]:
-        """The personal fields that read as erased (events/store/shredding.py). Only an opened
-        payload (a dict) can have any: rows still in text cost nothing here."""
-        raw = self._payload
-        found = raw.get("kehu:erased") if isinstance(raw, dict) else None
-        return [str(f) for f in found] if isinstance(found, list) else []
+        """The personal fields that read as erased (events/store/shredding.py)."""
+        return list(self._erased)
 
-    def opened(self, payload: dict[str, Any]) -> StoredEvent:
-        """A copy carrying `payload` (personal fields opened, events/store/shredding.py)."""
+    def opened(self, payload: bytes, erased: tuple[str, ...]) -> StoredEvent:
+        """A copy carrying `payload` (JSON text, personal fields opened or erased: see
+        events/store/shredding.py); text, so `event` takes the fast typed decoder."""
         copy = StoredEvent(self.position, self.stream_id, self.stream_type, self.version,
                            self.event_type, self.schema_version, payload, self._metadata,
                            self.recorded_at, self.hash)
         copy.sealed_source = self.sealed_source or self
+        copy._erased = erased
         return copy
 
     @property

@@ -2,9 +2,10 @@
 
 One keyring per process (`install`, at start). Keys live in `kehu_keys.data_keys`, wrapped
 by the master key (events/store/crypto.py). Unwrapped keys are cached (at most MAX_CACHED);
-a cached key is trusted for `check_seconds` after the key table last confirmed it, then asked
-again, so an erasure made by another process is seen within that bound (the erasing process
-forgets the key at once). A key id found missing is remembered as destroyed: ids are never
+for reads, a cached key is trusted for `check_seconds` after the key table last confirmed it,
+then asked again, so an erasure made by another process is seen within that bound (the erasing
+process forgets the key at once). Appends use a cached key as it is (see `for_subjects`).
+A key id found missing is remembered as destroyed: ids are never
 reused, so that fact never goes stale.
 """
 
@@ -56,9 +57,12 @@ class Keyring:
         found: dict[str, tuple[str, AESGCM]] = {}
         now = time.monotonic()
         for subject in wanted:
+            # A cached key is used without asking again: sealing with a key another process
+            # destroyed a moment ago makes that data born erased (privacy's side of the race),
+            # and the append path keeps no extra round trip per group commit.
             key_id = self._subjects.get(subject)
             cached = self._keys.get(key_id) if key_id else None
-            if key_id and cached and now - cached.confirmed <= self.check_seconds:
+            if key_id and cached:
                 found[subject] = (key_id, cached.cipher)
         missing = sorted(wanted - found.keys())
         if not missing:

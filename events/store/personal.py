@@ -14,7 +14,7 @@ value the field reads as once the subject's key is destroyed, chosen to fit the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 ERASED = "[已删除]"
@@ -28,9 +28,15 @@ ERASED_KEY = "kehu:erased"  # added to a decrypted payload: the paths that read 
 class Personal:
     subject: str
     fields: Mapping[str, Any]
+    steps: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False,
+                                                           compare=False)
 
-    def paths(self) -> list[tuple[str, list[str]]]:
-        return [(path, path.split(".")) for path in self.fields]
+    def __post_init__(self) -> None:
+        # Split once: every append and every read of a marked event walks these.
+        object.__setattr__(self, "steps", tuple((p, tuple(p.split("."))) for p in self.fields))
+
+    def paths(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return self.steps
 
 
 NONE = Personal(subject="", fields={})

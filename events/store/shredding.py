@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from events.store import crypto, keyring
 from events.store.crypto import MasterKeyError
 from events.store.envelope import Event, StoredEvent, event_class
-from events.store.fastjson import loads
+from events.store.fastjson import dumps, loads
 from events.store.keyring import Db
 from events.store.personal import ERASED_KEY, Personal
 
@@ -70,7 +70,7 @@ def _sealer(cipher: AESGCM, key_id: str, subject: str, event_type: str,
     return lambda value: crypto.seal(cipher, key_id, subject, event_type, path, value)
 
 
-def _replace(node: Any, steps: list[str], fn: Callable[[Any], Any]) -> None:
+def _replace(node: Any, steps: tuple[str, ...], fn: Callable[[Any], Any]) -> None:
     head, rest = steps[0], steps[1:]
     if head == "*":
         if isinstance(node, list):
@@ -118,20 +118,25 @@ async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
     if ring is None:
         raise MasterKeyError("the log holds encrypted personal data and no KEHU_MASTER_KEY is"
                              " set")
-    opened: dict[int, tuple[dict[str, Any], list[_Spot]]] = {}
+    opened: dict[int, tuple[dict[str, Any], list[_Spot], Personal | None]] = {}
     key_ids: set[str] = set()
     for i in sealed:
         payload = _fresh_payload(events[i])
+        cls = event_class(events[i].event_type)
+        marked = personal_of(cls) if cls is not None else None
         spots: list[_Spot] = []
-        _find(payload, "", spots)
-        opened[i] = (payload, spots)
-        key_ids.update(str(spot[3].get("key")) for spot in spots)
+        if marked is not None:  # the class says where to look
+            for path, steps in marked.paths():
+                _at(payload, steps, path, spots)
+        else:  # a type this build does not know (or no longer marks): look everywhere
+            _find(payload, "", spots)
+        opened[i] = (payload, spots, marked)
+        for spot in spots:
+            key_ids.add(str(spot[3].get("key")))
     ciphers = await ring.ciphers(db, key_ids)
     out = list(events)
-    for i, (payload, spots) in opened.items():
+    for i, (payload, spots, marked) in opened.items():
         stored = events[i]
-        cls = event_class(stored.event_type)
-        marked = personal_of(cls) if cls is not None else None
         erased: list[str] = []
         for parent, slot, path, value in spots:
             cipher = ciphers.get(str(value.get("key")))
@@ -143,9 +148,10 @@ async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
                 # Destroyed key (or a value that does not open): the field's erased value.
                 parent[slot] = marked.fields.get(path) if marked is not None else None
                 erased.append(path)
-        if erased:
-            payload[ERASED_KEY] = sorted(set(erased))
-        out[i] = stored.opened(payload)
+        found_erased = tuple(sorted(set(erased)))
+        if found_erased:
+            payload[ERASED_KEY] = list(found_erased)
+        out[i] = stored.opened(dumps(payload), found_erased)
     return out
 
 
@@ -158,6 +164,26 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+def _at(node: Any, steps: tuple[str, ...], path: str, spots: list[_Spot]) -> None:
+    """The sealed values at a marked path."""
+    head, rest = steps[0], steps[1:]
+    if head == "*":
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                if rest:
+                    _at(item, rest, path, spots)
+                elif crypto.is_sealed(item):
+                    spots.append((node, index, path, item))
+        return
+    if not isinstance(node, dict) or head not in node:
+        return
+    value = node[head]
+    if rest:
+        _at(value, rest, path, spots)
+    elif crypto.is_sealed(value):
+        spots.append((node, head, path, value))
 
 
 def _find(node: Any, path: str, spots: list[_Spot]) -> None:
