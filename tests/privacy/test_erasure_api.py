@@ -116,7 +116,8 @@ async def _subscribed(server: LiveServer, after: int, streams: set[str]
 
 
 async def test_privacy_erasure_reads_as_erased_everywhere_for_that_customer_only(
-        privacy_server: LiveServer, store: EventStore, pool: asyncpg.Pool, dsn: str) -> None:
+        privacy_server: LiveServer, live_server: LiveServer, store: EventStore,
+        pool: asyncpg.Pool, dsn: str) -> None:
     server = privacy_server
     start = await store.head_position()
     with gated_receiver() as gate:
@@ -133,6 +134,9 @@ async def test_privacy_erasure_reads_as_erased_everywhere_for_that_customer_only
         written = await store.head_position()
         await query(server, ERASED_FLAG, {"id": kept, "at": written}, auth=MANAGER)
         female_before, unknown_before = await _t1_female(server)
+        # Another server process reads the customer too (and caches its key).
+        elsewhere = await gql(live_server, HISTORY, {"id": f"customer-{erased}"}, auth=AUDITOR)
+        assert elsewhere["data"]["history"][0]["data"]["notes"] == "备注1号"
 
         # Who may erase: the general manager alone; a refusal destroys nothing.
         refused = (await gql(server, ERASE, {"s": erased, "r": "PIPL 删除请求"},
@@ -144,6 +148,16 @@ async def test_privacy_erasure_reads_as_erased_everywhere_for_that_customer_only
         result = done["erasePersonalData"]
         assert result["__typename"] == "ErasureOk" and result["keysDestroyed"] == 1, result
         gate.open.set()
+        erased_at = time.monotonic()
+
+        # The other process sees it within its key check bound (KEHU_KEY_CHECK_SECONDS, 1 s).
+        async def seen_elsewhere() -> list[str] | None:
+            body = await gql(live_server, HISTORY, {"id": f"customer-{erased}"}, auth=AUDITOR)
+            found: list[str] = body["data"]["history"][0]["erasedFields"]
+            return found or None
+
+        assert await _until(seen_elsewhere, timeout=10)
+        assert time.monotonic() - erased_at < 5
 
         # The API (read models), with the customer's own flag.
         at = result["position"]
