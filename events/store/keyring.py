@@ -96,6 +96,9 @@ class Keyring:
         now = time.monotonic()
         ask: list[str] = []
         for key_id in set(key_ids):
+            if not _is_uuid(key_id):  # not a key Kehu made: it opens nothing
+                out[key_id] = None
+                continue
             if key_id in self._destroyed:
                 out[key_id] = None
                 continue
@@ -150,6 +153,14 @@ class Keyring:
         """Keys this process just destroyed: unreadable here from now on."""
         for key_id in key_ids:
             self._forget_key(key_id)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 _installed: list[Keyring] = []

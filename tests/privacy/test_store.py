@@ -146,3 +146,11 @@ async def test_privacy_a_restored_key_table_has_its_erasures_reapplied(
     assert (await ring.ciphers(own_pool, [key_id]))[key_id] is None
     with pytest.raises(asyncpg.PostgresError):  # the record itself only grows
         await own_pool.execute("DELETE FROM kehu_keys.destroyed_keys")
+
+
+async def test_privacy_a_forged_sealed_value_reads_as_erased_not_as_an_error(
+        pool: asyncpg.Pool) -> None:
+    ring = keyring.current()
+    assert ring is not None
+    found = await ring.ciphers(pool, ["not-a-key-id", "00000000-0000-0000-0000-000000000000"])
+    assert found == {"not-a-key-id": None, "00000000-0000-0000-0000-000000000000": None}
