@@ -4,7 +4,7 @@ One keyring per process (`install`, at start). Keys live in `kehu_keys.data_keys
 by the master key (events/store/crypto.py). Unwrapped keys are cached (at most MAX_CACHED);
 for reads, a cached key is trusted for `check_seconds` after the key table last confirmed it,
 then asked again, so an erasure made by another process is seen within that bound (the erasing
-process forgets the key at once). Appends use a cached key as it is (see `for_subjects`).
+process forgets the key at once). Appends trust a cached key longer (see `for_subjects`).
 A key id found missing is remembered as destroyed: ids are never
 reused, so that fact never goes stale.
 """
@@ -27,6 +27,7 @@ from events.store.crypto import MasterKeyError
 MAX_CACHED = 10_000
 MAX_FORGOTTEN = 100_000
 CHECK_SECONDS = 1.0
+APPEND_TRUST_SECONDS = 60.0
 
 Db: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
@@ -57,12 +58,13 @@ class Keyring:
         found: dict[str, tuple[str, AESGCM]] = {}
         now = time.monotonic()
         for subject in wanted:
-            # A cached key is used without asking again: sealing with a key another process
-            # destroyed a moment ago makes that data born erased (privacy's side of the race),
-            # and the append path keeps no extra round trip per group commit.
+            # A cached key is used for up to APPEND_TRUST_SECONDS without asking again: the
+            # append path keeps no extra round trip per group commit, and data sealed with a
+            # key another process destroyed meanwhile is born erased (privacy's side of the
+            # race; docs/privacy.md).
             key_id = self._subjects.get(subject)
             cached = self._keys.get(key_id) if key_id else None
-            if key_id and cached:
+            if key_id and cached and now - cached.confirmed <= APPEND_TRUST_SECONDS:
                 found[subject] = (key_id, cached.cipher)
         missing = sorted(wanted - found.keys())
         if not missing:
