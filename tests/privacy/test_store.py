@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from events.customers import model as customers
-from events.customers.commands import CustomerRegistered
+from events.customers.commands import CustomerProfileUpdated, CustomerRegistered
 from events.shared.actors import Actor, Role
 from events.store import crypto, keyring
 from events.store.crypto import MasterKeyError
@@ -154,3 +154,19 @@ async def test_privacy_a_forged_sealed_value_reads_as_erased_not_as_an_error(
     assert ring is not None
     found = await ring.ciphers(pool, ["not-a-key-id", "00000000-0000-0000-0000-000000000000"])
     assert found == {"not-a-key-id": None, "00000000-0000-0000-0000-000000000000": None}
+
+
+async def test_privacy_data_written_after_an_erasure_gets_a_new_key(
+        store: EventStore, pool: asyncpg.Pool) -> None:
+    customer = random_id("pn-")
+    await _register(store, registered(customer))
+    (old_key,) = await destroy_subject(pool, customer)
+    update = CustomerProfileUpdated(customer, notes="新的备注")
+    await store.append([StreamAppend(customers.stream_id(customer), customers.STREAM_TYPE, 1,
+                                     [update])], Metadata.for_actor(CLERK, random_id("corr-")))
+    first, second = await store.read_stream(customers.stream_id(customer))
+    assert first.erased_fields and second.erased_fields == []
+    assert second.event == update
+    new_key = await pool.fetchval("SELECT key_id::text FROM kehu_keys.data_keys"
+                                  " WHERE subject = $1", customer)
+    assert new_key is not None and new_key != old_key
