@@ -37,6 +37,3 @@ class Personal:
 
     def paths(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return self.steps
-
-
-NONE = Personal(subject="", fields={})
