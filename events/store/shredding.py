@@ -25,7 +25,7 @@ from events.store.crypto import MasterKeyError
 from events.store.envelope import Event, StoredEvent, event_class
 from events.store.fastjson import dumps, loads
 from events.store.keyring import Db
-from events.store.personal import ERASED_KEY, Personal
+from events.store.personal import ENC_KEY, ERASED_KEY, Personal
 
 Keys = dict[str, tuple[str, AESGCM]]
 
@@ -118,41 +118,54 @@ async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
     if ring is None:
         raise MasterKeyError("the log holds encrypted personal data and no KEHU_MASTER_KEY is"
                              " set")
-    opened: dict[int, tuple[dict[str, Any], list[_Spot], Personal | None]] = {}
+    found: list[tuple[int, dict[str, Any], list[_Spot], Personal | None]] = []
     key_ids: set[str] = set()
     for i in sealed:
-        payload = _fresh_payload(events[i])
-        cls = event_class(events[i].event_type)
-        marked = personal_of(cls) if cls is not None else None
+        stored = events[i]
+        payload = _fresh_payload(stored)
+        marked = _marking(stored.event_type)
         spots: list[_Spot] = []
         if marked is not None:  # the class says where to look
-            for path, steps in marked.paths():
-                _at(payload, steps, path, spots)
+            for path, steps in marked.steps:
+                if len(steps) == 1:  # the common case, without the walk
+                    value = payload.get(path)
+                    if type(value) is dict and value.get(ENC_KEY) == 1:
+                        spots.append((payload, path, path, value))
+                else:
+                    _at(payload, steps, path, spots)
         else:  # a type this build does not know (or no longer marks): look everywhere
             _find(payload, "", spots)
-        opened[i] = (payload, spots, marked)
+        found.append((i, payload, spots, marked))
         for spot in spots:
             key_ids.add(str(spot[3].get("key")))
     ciphers = await ring.ciphers(db, key_ids)
     out = list(events)
-    for i, (payload, spots, marked) in opened.items():
+    for i, payload, spots, marked in found:
         stored = events[i]
-        erased: list[str] = []
+        erased: list[str] | None = None
         for parent, slot, path, value in spots:
-            cipher = ciphers.get(str(value.get("key")))
             try:
-                if cipher is None:
-                    raise InvalidTag
-                parent[slot] = crypto.open_sealed(cipher, value, stored.event_type, path)
-            except (InvalidTag, KeyError, ValueError):
+                parent[slot] = crypto.open_with(ciphers[str(value.get("key"))], value,
+                                                stored.event_type, path)
+            except (InvalidTag, KeyError, ValueError, TypeError, AttributeError):
                 # Destroyed key (or a value that does not open): the field's erased value.
                 parent[slot] = marked.fields.get(path) if marked is not None else None
-                erased.append(path)
-        found_erased = tuple(sorted(set(erased)))
-        if found_erased:
-            payload[ERASED_KEY] = list(found_erased)
-        out[i] = stored.opened(dumps(payload), found_erased)
+                erased = [*(erased or []), path]
+        gone = tuple(sorted(set(erased))) if erased else ()
+        if gone:
+            payload[ERASED_KEY] = list(gone)
+        out[i] = stored.opened(dumps(payload), gone)
     return out
+
+
+_markings: dict[str, Personal | None] = {}
+
+
+def _marking(event_type: str) -> Personal | None:
+    if event_type not in _markings:
+        cls = event_class(event_type)
+        _markings[event_type] = personal_of(cls) if cls is not None else None
+    return _markings[event_type]
 
 
 _Spot = tuple[Any, Any, str, dict[str, Any]]
