@@ -4,7 +4,8 @@ Starlette app, and the `kehu` command line.
     python server.py                 # same as `kehu serve`
     kehu serve [--host H] [--port P] [--demo]
     kehu migrate | rebuild [NAME] | verify [--witness FILE] | projections | seed-demo
-    kehu keygen | checkpoint | prove PROOF.json --public-key KEYS.pem
+    kehu keygen [--master] | checkpoint | prove PROOF.json --public-key KEYS.pem
+    kehu rotate-master-key --new KEY | reapply-erasures
     kehu token --user ID --name N --role R [--ttl S]
     kehu relay nats                  # publish the log to NATS JetStream (NATS_URL)
 """
@@ -45,6 +46,7 @@ try:
     from schema.documents import http as documents_http
     from schema.http import BodyLimit, healthz, readyz
     from schema.metrics_http import MeasureTransport, metrics_endpoint
+    from schema.privacy.keys import install_keyring
     from schema.reports import exports
     from schema.settings import Settings
     from schema.startup import StartupError, explain
@@ -77,6 +79,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     await upgrade(owner_dsn)  # as the owner; the server itself runs as the app role
     dsn = with_role(owner_dsn, await usable_role(owner_dsn, settings.db_role))
     pool = await create_pool(dsn)
+    try:
+        await install_keyring(settings, pool)  # a wrong master key stops the start here
+    except BaseException:
+        await pool.close()
+        raise
     notifier = Notifier(dsn, poll_interval=settings.poll_interval_s)
     await notifier.start()
     services = Services(settings=settings, dsn=dsn, pool=pool, store=EventStore(pool),
@@ -278,6 +285,24 @@ async def _verify(witness: list[str], public_keys: list[str]) -> int:
         return await verify_witnesses(services, witness, public_keys)
 
 
+async def _rotate_master_key(new_key: str) -> int:
+    from schema.privacy.keys import rotate
+
+    async with open_services(Settings.from_env()) as services:
+        count = await rotate(services.pool, services.settings, new_key)
+    print(f"{count} data keys re-wrapped; restart every process with the new KEHU_MASTER_KEY")
+    return 0
+
+
+async def _reapply_erasures() -> int:
+    from events.store.erasure import reapply_erasures
+
+    async with open_services(Settings.from_env()) as services:
+        count = await reapply_erasures(services.pool)  # also done on every start
+    print(f"{count} data keys destroyed again")
+    return 0
+
+
 async def _checkpoint() -> int:
     from schema.audit.cli import checkpoint
 
@@ -341,7 +366,7 @@ def _positive(text: str) -> int:
 
 
 COMMANDS = ("serve", "migrate", "projections", "rebuild", "verify", "keygen", "checkpoint", "prove",
-            "token", "relay", "seed-demo")
+            "token", "relay", "seed-demo", "rotate-master-key", "reapply-erasures")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -372,8 +397,16 @@ def parser() -> argparse.ArgumentParser:
                         help="a witness file of signed checkpoints the log must still match")
     verify.add_argument("--public-key", action="append", default=[],
                         help="PEM file of earlier public keys (after a key rotation)")
-    keygen = command("keygen", "make an Ed25519 checkpoint signing key")
+    keygen = command("keygen", "make an Ed25519 checkpoint signing key (or, with --master, print"
+                               " a new master key for personal data)")
     keygen.add_argument("--out", default="kehu-signing-key.pem", help="where to write it")
+    keygen.add_argument("--master", action="store_true",
+                        help="print a new KEHU_MASTER_KEY instead (docs/privacy.md)")
+    rotate = command("rotate-master-key", "re-wrap every data key under a new master key")
+    rotate.add_argument("--new", required=True,
+                        help="the new master key (text or file); KEHU_MASTER_KEY is the old")
+    command("reapply-erasures", "destroy again every data key an erasure destroyed (after a"
+                                " restore of the key table)")
     command("checkpoint", "seal a signed checkpoint at the log head now")
     prove = command("prove", "check a proof against signed checkpoints (offline)")
     prove.add_argument("rest", nargs=argparse.REMAINDER)
@@ -422,10 +455,18 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_rebuild(args.name))
     elif command == "verify":
         return asyncio.run(_verify(args.witness, args.public_key))
+    elif command == "keygen" and args.master:
+        from events.store.crypto import new_master_key
+
+        print(new_master_key())
     elif command == "keygen":
         from schema.audit.cli import keygen
 
         return keygen(args.out)
+    elif command == "rotate-master-key":
+        return asyncio.run(_rotate_master_key(args.new))
+    elif command == "reapply-erasures":
+        return asyncio.run(_reapply_erasures())
     elif command == "checkpoint":
         return asyncio.run(_checkpoint())
     elif command == "prove":

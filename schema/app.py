@@ -31,6 +31,7 @@ from schema.metrics_http import MeasureOperations
 from schema.notifications import api as notifications_api
 from schema.people import api as people_api
 from schema.policy import api as policy_api
+from schema.privacy import api as privacy_api
 from schema.reports import api as reports_api
 from schema.request_text import BadRequestBody, RefuseNulCharacters, bad_text
 from schema.sales import api as sales_api
@@ -47,6 +48,7 @@ from schema.ws_session import RenewingTransportWSHandler, bearer, stop_watching,
 API_MODULES: tuple[Any, ...] = (
     customers_api, visits_api, policy_api, meals_api, sales_api, reports_api, audit_api,
     webhooks_api, webhook_secrets_api, people_api, live_api, documents_api, notifications_api,
+    privacy_api,
 )
 
 

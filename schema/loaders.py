@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from events.store.envelope import StoredEvent
 from events.store.event_store import EVENT_COLUMNS, row_to_event
+from events.store.shredding import open_events
 from schema.context import KehuContext
 
 MAX_BATCH = 500
@@ -27,8 +28,7 @@ def stream_loader(ctx: KehuContext) -> DataLoader[str, list[StoredEvent]]:
                 f"SELECT {EVENT_COLUMNS} FROM kehu_log.events WHERE stream_id = ANY($1::text[])"
                 " ORDER BY stream_id, version", list(ids))
             grouped: dict[str, list[StoredEvent]] = defaultdict(list)
-            for row in rows:
-                event = row_to_event(row)
+            for event in await open_events(ctx.pool, [row_to_event(r) for r in rows]):
                 grouped[event.stream_id].append(event)
             return [grouped.get(i, []) for i in ids]
 

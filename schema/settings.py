@@ -85,6 +85,11 @@ class Settings:
     webhook_delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     # Tamper evidence: signed checkpoints, their witness file, the signing key (docs/audit.md).
     seal: SealConfig = field(default_factory=SealConfig)
+    # Crypto-shredding (docs/privacy.md): the master key (text or file; None: see
+    # schema/privacy/keys.py) and how long a cached data key is trusted before the key table
+    # is asked again (the bound on seeing another process's erasure).
+    master_key: str | None = None
+    key_check_seconds: float = 1.0
     # --- rule book (issue 16) ---
     # Tests only: a file holding the current time (ISO, with zone) decisions are made at, so
     # time rules run on the real server with an injected clock (schema/clock.py).
@@ -169,6 +174,8 @@ class Settings:
                 witness_dir=Path(os.environ.get("KEHU_WITNESS_DIR") or data_dir / "witness"),
                 data_dir=data_dir,
             ),
+            master_key=os.environ.get("KEHU_MASTER_KEY") or None,
+            key_check_seconds=_float("KEHU_KEY_CHECK_SECONDS", 1.0),
             clock_file=Path(os.environ["KEHU_CLOCK_FILE"])
             if os.environ.get("KEHU_CLOCK_FILE") else None,
             max_document_bytes=_int("KEHU_MAX_DOCUMENT_BYTES", 5_000_000),

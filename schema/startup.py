@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from events.shared.errors import DomainError
+from events.store.crypto import MasterKeyError
 from events.store.embedded import DataDirError
 
 
@@ -41,7 +42,7 @@ def where(dsn: str | None) -> str:
 def explain(exc: BaseException, dsn: str | None) -> str:
     source = "DATABASE_URL" if dsn else "KEHU_DATA_DIR"
     for link in _chain(exc):
-        if isinstance(link, StartupError | DomainError | DataDirError):
+        if isinstance(link, StartupError | DomainError | DataDirError | MasterKeyError):
             return str(link)
         if isinstance(link, ConnectionRefusedError):
             return (f"cannot connect to PostgreSQL at {where(dsn)} ({source}): connection "

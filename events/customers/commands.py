@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
 from events.customers.values import Classification, Contact, CreditDirection, CustomerStatus, Tier
 from events.store.envelope import Event
+from events.store.personal import Personal
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -78,9 +80,20 @@ CustomerCommand = (
 
 # --- events -----------------------------------------------------------------------------------
 
+# Personal data of a customer record, sealed under the customer's data key (docs/privacy.md):
+# the contact persons (V4: names, titles, phones), the free-text notes, and the T1 attributes
+# that describe an individual customer (gender, age band, wage level). Area, region, spending,
+# demand type and buying channel describe the market and stay in clear for T1.
+CUSTOMER_PERSONAL = Personal(subject="customer_id", fields={
+    "contacts": (), "notes": None, "classification.gender": None,
+    "classification.age_band": None, "classification.wage_band": None,
+})
+
 
 @dataclass(frozen=True)
 class CustomerRegistered(Event):
+    PERSONAL: ClassVar[Personal] = CUSTOMER_PERSONAL
+
     customer_id: str
     organisation_name: str
     tier: Tier
@@ -95,6 +108,8 @@ class CustomerRegistered(Event):
 @dataclass(frozen=True)
 class CustomerProfileUpdated(Event):
     """Carries only what changed; None means that part is unchanged."""
+
+    PERSONAL: ClassVar[Personal] = CUSTOMER_PERSONAL
 
     customer_id: str
     organisation_name: str | None = None

@@ -115,6 +115,8 @@ def public_event(e: StoredEvent, tz: tzinfo) -> dict[str, Any]:
         "correlationId": m.correlation_id, "causationId": m.causation_id,
         "policyVersion": m.policy_version, "hash": e.hash.hex(),
         "data": public_data(e, tz),
+        # The personal fields that read as erased (docs/privacy.md); empty for most events.
+        "erasedFields": e.erased_fields,
     }
 
 

@@ -27,6 +27,7 @@ from events.store.envelope import Metadata, encode
 from events.store.fastjson import Encoded
 from events.store.hashing import RecordParts
 from events.store.hashing import canonical_json as canonical
+from events.store.shredding import Keys, keys_for, seal_payload
 
 NOTIFY_CHANNEL = "kehu_events"
 MAX_EVENTS_PER_TRANSACTION = 5000
@@ -141,11 +142,14 @@ class GroupAppender:
             await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[AppendRequest]) -> None:
+        # Data keys are made (and committed) before the append's transaction: a key without
+        # events is harmless, an event whose key rolled back would be unreadable.
+        keys = await keys_for(self.pool, [e for r in batch for a in r.appends for e in a.events])
         async with self.pool.acquire() as conn:
             try:
                 async with conn.transaction():
                     accepted = await _check(conn, batch)
-                    results = await _insert_locked(conn, accepted) if accepted else []
+                    results = await _insert_locked(conn, accepted, keys) if accepted else []
             except asyncpg.PostgresError as exc:
                 if len(batch) > 1:
                     for request in batch:
@@ -250,17 +254,18 @@ async def _explain(conn: asyncpg.Connection, request: AppendRequest,
     return ConcurrencyConflict(first.stream_id, first.expected_version, actual_version)
 
 
-def _prepare(accepted: list[AppendRequest], now: datetime) -> list[list[_Row]]:
+def _prepare(accepted: list[AppendRequest], now: datetime, keys: Keys) -> list[list[_Row]]:
     """Everything about the rows that does not depend on the head: encoding, serialising
     (once: the same bytes are hashed and stored) and the record around the position. Done
-    before the head lock, so the lock covers only the chain link."""
+    before the head lock, so the lock covers only the chain link. Personal fields are sealed
+    here, before serialising: the hash covers the ciphertext."""
     prepared: list[list[_Row]] = []
     for request in accepted:
         meta = Encoded(canonical(to_data(request.metadata)))  # one command, one metadata
         rows: list[_Row] = []
         for a in request.appends:
             for offset, event in enumerate(a.events, start=1):
-                payload = Encoded(canonical(encode(event)))
+                payload = Encoded(canonical(seal_payload(event, encode(event), keys)))
                 version = a.expected_version + offset
                 parts = RecordParts(
                     stream_id=a.stream_id, stream_type=a.stream_type, version=version,
@@ -275,10 +280,10 @@ def _prepare(accepted: list[AppendRequest], now: datetime) -> list[list[_Row]]:
 _Row = tuple[str, str, int, str, int, Encoded, Encoded, RecordParts]
 
 
-async def _insert_locked(conn: asyncpg.Connection,
-                         accepted: list[AppendRequest]) -> list[AppendResult]:
+async def _insert_locked(conn: asyncpg.Connection, accepted: list[AppendRequest],
+                         keys: Keys) -> list[AppendResult]:
     now = datetime.now(UTC)
-    prepared = _prepare(accepted, now)
+    prepared = _prepare(accepted, now, keys)
     # The lock that orders the log (see store.py).
     head = await conn.fetchrow("SELECT position, hash FROM kehu_log.event_head FOR UPDATE")
     assert head is not None

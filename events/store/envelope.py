@@ -150,8 +150,9 @@ class StoredEvent:
     look at a type and a position first; many never open the metadata). Treat it as immutable.
     """
 
-    __slots__ = ("_event", "_metadata", "_payload", "event_type", "hash", "position",
-                 "recorded_at", "schema_version", "stream_id", "stream_type", "version")
+    __slots__ = ("_erased", "_event", "_metadata", "_payload", "event_type", "hash", "position",
+                 "recorded_at", "schema_version", "sealed_source", "stream_id", "stream_type",
+                 "version")
 
     def __init__(self, position: int, stream_id: str, stream_type: str, version: int,
                  event_type: str, schema_version: int, payload: dict[str, Any] | str | bytes,
@@ -168,6 +169,11 @@ class StoredEvent:
         self.recorded_at = recorded_at
         self.hash = hash
         self._event: Event | _Unset | None = _UNSET
+        # The event as stored, when this one carries its personal fields opened: a reader that
+        # holds an event a while (a webhook retrying) opens it again, so an erasure meanwhile
+        # shows (events/store/shredding.reopen).
+        self.sealed_source: StoredEvent | None = None
+        self._erased: tuple[str, ...] = ()
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -175,6 +181,26 @@ class StoredEvent:
         if isinstance(raw, (str, bytes)):
             raw = self._payload = loads(raw)
         return raw
+
+    @property
+    def stored_payload(self) -> dict[str, Any] | str | bytes:
+        """The payload as this object holds it (the row's text until decoded)."""
+        return self._payload
+
+    @property
+    def erased_fields(self) -> list[str]:
+        """The personal fields that read as erased (events/store/shredding.py)."""
+        return list(self._erased)
+
+    def opened(self, payload: bytes, erased: tuple[str, ...]) -> StoredEvent:
+        """A copy carrying `payload` (JSON text, personal fields opened or erased: see
+        events/store/shredding.py); text, so `event` takes the fast typed decoder."""
+        copy = StoredEvent(self.position, self.stream_id, self.stream_type, self.version,
+                           self.event_type, self.schema_version, payload, self._metadata,
+                           self.recorded_at, self.hash)
+        copy.sealed_source = self.sealed_source or self
+        copy._erased = erased
+        return copy
 
     @property
     def raw_payload(self) -> str | bytes:

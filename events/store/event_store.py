@@ -37,6 +37,7 @@ from events.store.appender import (
 from events.store.codec import to_data
 from events.store.envelope import Metadata, StoredEvent
 from events.store.hashing import canonical_json
+from events.store.shredding import open_events
 
 __all__ = ["NOTIFY_CHANNEL", "AppendResult", "EventStore", "StreamAppend", "fingerprint"]
 
@@ -106,7 +107,7 @@ class EventStore:
             " AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY version",
             stream_id, until,
         )
-        return [row_to_event(r) for r in rows]
+        return await open_events(self.pool, [row_to_event(r) for r in rows])
 
     async def read_all(
         self,
@@ -141,6 +142,7 @@ async def read_after(
     actor_id: str | None = None,
     recorded_from: datetime | None = None,
     recorded_to: datetime | None = None,
+    sealed: bool = False,
 ) -> list[StoredEvent]:
     """THE read of the log by position: every reader (subscriptions, projections, webhook
     deliveries, verification) goes through here, on a pool or on its own connection (a
@@ -149,6 +151,10 @@ async def read_after(
     `upto` bounds the read by a head position read earlier: every event up to a head read first
     is committed and visible, and callers that filter use it to know how far they have looked
     even when nothing matched.
+
+    Personal fields come opened (plaintext, or erased: events/store/shredding.py) unless
+    `sealed`: verification hashes what is stored, and the shared log reader keeps pages sealed
+    so an erasure never meets a cached plaintext.
     """
     rows = await db.fetch(
         f"SELECT {EVENT_COLUMNS} FROM kehu_log.events WHERE position > $1"
@@ -162,4 +168,5 @@ async def read_after(
         after, limit, upto, list(types) if types else None, stream_type, actor_id,
         recorded_from, recorded_to,
     )
-    return [row_to_event(r) for r in rows]
+    found = [row_to_event(r) for r in rows]
+    return found if sealed else await open_events(db, found)

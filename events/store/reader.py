@@ -30,6 +30,7 @@ import asyncpg
 from events.store.envelope import StoredEvent
 from events.store.event_store import read_after
 from events.store.notifications import Notifier
+from events.store.shredding import open_events
 
 BLOCK = 1000
 CACHED_BLOCKS = 16  # the last 16k events: live subscribers and catch-up near the tail
@@ -66,7 +67,9 @@ class LogReader:
             if wanted is not None:
                 chunk = [e for e in chunk if e.event_type in wanted]
             for start in range(0, len(chunk), page_size):
-                yield chunk[start:start + page_size]
+                # Opened per page handed out, never in the shared pages: an erasure shows at
+                # once even for events read before it.
+                yield await open_events(self.pool, chunk[start:start + page_size])
 
     async def _events_after(self, position: int) -> list[StoredEvent]:
         """Committed events after `position` up to the end of its block, from shared pages."""
@@ -114,7 +117,7 @@ class LogReader:
 
     async def _fetch(self, after: int, upto: int) -> list[StoredEvent]:
         self.queries += 1
-        return await read_after(self.pool, after, upto - after, upto=upto)
+        return await read_after(self.pool, after, upto - after, upto=upto, sealed=True)
 
     async def _ensure_started(self) -> None:
         if self._task is not None:

@@ -47,7 +47,7 @@ async def verify_chain(
         first: int | None = None
         last_seen = expected - 1
         while expected <= end:
-            page = await read_after(conn, expected - 1, BATCH, upto=end)
+            page = await read_after(conn, expected - 1, BATCH, upto=end, sealed=True)
             if not page:
                 break
             for e in page:

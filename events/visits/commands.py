@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from events.customers.commands import RecordCreditChange, RegisterCustomer
 from events.customers.values import CustomerStatus, Tier
 from events.store.envelope import Event
+from events.store.personal import ERASED, Personal
 from events.visits.values import (
     Finding,
     FindingKind,
@@ -80,6 +82,12 @@ class VisitPlanned(Event):
 
 @dataclass(frozen=True)
 class VisitLogged(Event):
+    # V4: who received the visit; V6: a prospect's contact person. Sealed under the visited
+    # customer's key (docs/privacy.md).
+    PERSONAL: ClassVar[Personal] = Personal(subject="customer_id", fields={
+        "received_by.name": ERASED, "received_by.title": ERASED, "findings.*.contact": None,
+    })
+
     visit_id: str
     customer_id: str
     logged_by: str
@@ -103,6 +111,11 @@ class VisitLogged(Event):
 
 @dataclass(frozen=True)
 class VisitReportFiled(Event):
+    # V10: free text written about the people met.
+    PERSONAL: ClassVar[Personal] = Personal(subject="customer_id", fields={
+        "report": ERASED, "record_card": ERASED,
+    })
+
     visit_id: str
     customer_id: str
     filed_by: str
@@ -153,6 +166,8 @@ class CommitmentRecorded(Event):
 
 @dataclass(frozen=True)
 class CommitmentFulfilled(Event):
+    PERSONAL: ClassVar[Personal] = Personal(subject="customer_id", fields={"note": None})
+
     visit_id: str
     customer_id: str
     commitment_id: str
@@ -164,6 +179,8 @@ class CommitmentFulfilled(Event):
 
 @dataclass(frozen=True)
 class FollowUpLogged(Event):
+    PERSONAL: ClassVar[Personal] = Personal(subject="customer_id", fields={"remarks": None})
+
     visit_id: str
     customer_id: str
     commitment_id: str

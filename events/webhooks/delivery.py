@@ -34,6 +34,7 @@ from events.store.db import connect
 from events.store.envelope import StoredEvent
 from events.store.follow import follow
 from events.store.notifications import Notifier
+from events.store.shredding import reopen
 from events.webhooks import signing
 from events.webhooks.attempt import Outcome, post
 from events.webhooks.config import DeliveryConfig
@@ -106,6 +107,9 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
             " last_error = $3, last_attempt_at = now() WHERE webhook_id = $1",
             webhook_id, failures, f"event {e.position}: {outcome.error}")
         await asyncio.sleep(config.backoff(failures))
+        # The next attempt carries what the event reads as then: an erasure during the
+        # retries is honoured (docs/privacy.md).
+        e = await reopen(pool, e)
 
 
 async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notifier,

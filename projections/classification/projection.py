@@ -19,6 +19,7 @@ from events.customers.commands import (
     ProspectPromoted,
 )
 from events.customers.values import Classification, CustomerStatus
+from events.privacy.events import PersonalDataErased
 from events.store.envelope import StoredEvent
 from projections.base import Projection
 
@@ -66,6 +67,11 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
         await _status(conn, e.customer_id, e.status)
     elif isinstance(e, ProspectPromoted):
         await _status(conn, e.customer_id, CustomerStatus.ACTIVE)
+    elif isinstance(e, PersonalDataErased):
+        # An individual's own attributes go; T1 counts them as unknown from now on.
+        await conn.execute("UPDATE classification_customers SET gender = NULL,"
+                           " age_band = NULL, wage_band = NULL WHERE customer_id = $1",
+                           e.subject_id)
 
 
 async def _status(conn: asyncpg.Connection, customer_id: str, status: CustomerStatus) -> None:
@@ -82,7 +88,7 @@ PROJECTIONS = [
         handle=handle,
         event_types=frozenset({
             "CustomerRegistered", "CustomerProfileUpdated", "CustomerTierChanged",
-            "CustomerStatusChanged", "ProspectPromoted",
+            "CustomerStatusChanged", "ProspectPromoted", "PersonalDataErased",
         }),
         page_order=(frozenset({"CustomerRegistered"}),),
     )

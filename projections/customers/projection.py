@@ -21,6 +21,7 @@ from events.customers.commands import (
     ProspectPromoted,
 )
 from events.customers.values import Classification, CustomerStatus
+from events.privacy.events import PersonalDataErased
 from events.store.codec import to_data
 from events.store.envelope import StoredEvent
 from events.visits.commands import VisitLogged
@@ -51,6 +52,7 @@ DDL = (
         last_credit_on date,
         visit_count int NOT NULL DEFAULT 0,
         last_visit_date date,
+        personal_data_erased boolean NOT NULL DEFAULT false,
         updated_position bigint NOT NULL
     )""",
     # The customers connection pages by (organisation_name, customer_id).
@@ -117,6 +119,12 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
             " updated_position = $6 WHERE customer_id = $1",
             e.customer_id, e.direction.value, e.change, e.cause, e.recorded_on, at,
         )
+    elif isinstance(e, PersonalDataErased):
+        # The events before it read as erased from now on; the row must not keep a copy.
+        await conn.execute(
+            "UPDATE customers SET contacts = '[]', notes = NULL, gender = NULL,"
+            " age_band = NULL, wage_band = NULL, personal_data_erased = true,"
+            " updated_position = $2 WHERE customer_id = $1", e.subject_id, at)
     elif isinstance(e, VisitLogged):
         await conn.execute(
             "UPDATE customers SET visit_count = visit_count + 1,"
@@ -128,11 +136,12 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
 EVENT_TYPES = frozenset(
     cls.type_name()
     for cls in (CustomerRegistered, CustomerProfileUpdated, CustomerTierChanged,
-                CustomerStatusChanged, ProspectPromoted, CreditChangeRecorded, VisitLogged)
+                CustomerStatusChanged, ProspectPromoted, CreditChangeRecorded, VisitLogged,
+                PersonalDataErased)
 )
 
 PROJECTIONS = [
-    Projection(name="customers", version=1, tables=("customers",), ddl=DDL, handle=handle,
+    Projection(name="customers", version=2, tables=("customers",), ddl=DDL, handle=handle,
                event_types=EVENT_TYPES,
                page_order=(frozenset({"CustomerRegistered"}),),
     ),

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncpg
 
+from events.privacy.events import PersonalDataErased
 from events.store.codec import to_data
 from events.store.envelope import StoredEvent
+from events.store.personal import ERASED
 from events.visits.commands import (
     CommitmentFulfilled,
     CommitmentRecorded,
@@ -117,6 +119,28 @@ async def _committed(conn: asyncpg.Connection, e: CommitmentRecorded, at: int) -
     )
 
 
+# What the visit's events read as after the customer's erasure (events/visits/commands.py
+# marks the same fields): the copies here must not outlive the key.
+_ERASE_VISITS = """
+UPDATE visits SET
+    log = CASE WHEN log IS NULL THEN NULL ELSE
+        jsonb_set(jsonb_set(log, '{received_by,name}', to_jsonb($2::text)),
+                  '{received_by,title}', to_jsonb($2::text))
+        || jsonb_build_object('findings', (SELECT coalesce(jsonb_agg(f || '{"contact": null}'),
+                                                           '[]'::jsonb)
+                                           FROM jsonb_array_elements(log->'findings') f)) END,
+    report = CASE WHEN report IS NULL THEN NULL ELSE $2 END,
+    record_card = CASE WHEN record_card IS NULL THEN NULL ELSE $2 END
+WHERE customer_id = $1
+"""
+
+
+async def _erased(conn: asyncpg.Connection, e: PersonalDataErased) -> None:
+    await conn.execute(_ERASE_VISITS, e.subject_id, ERASED)
+    await conn.execute("UPDATE commitments SET fulfilment_note = NULL, remarks = NULL"
+                       " WHERE customer_id = $1", e.subject_id)
+
+
 async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
     e = stored.event
     at = stored.position
@@ -135,6 +159,8 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
             " WHERE visit_id = $1 AND commitment_id = $2",
             e.visit_id, e.commitment_id, e.fulfilled_on, e.note, e.late, e.follow_up_due,
         )
+    elif isinstance(e, PersonalDataErased):
+        await _erased(conn, e)
     elif isinstance(e, FollowUpLogged):
         await conn.execute(
             "UPDATE commitments SET status = 'followed_up', followed_up_on = $3,"
@@ -147,7 +173,7 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
 EVENT_TYPES = frozenset(
     cls.type_name()
     for cls in (VisitPlanned, VisitLogged, VisitReportFiled, CommitmentRecorded,
-                CommitmentFulfilled, FollowUpLogged)
+                CommitmentFulfilled, FollowUpLogged, PersonalDataErased)
 )
 
 PROJECTIONS = [

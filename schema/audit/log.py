@@ -68,6 +68,13 @@ class LoggedEvent:
     def data_json(self) -> JSON:
         return cast(JSON, public_data(self.stored, self.timezone))
 
+    @strawberry.field(description="The personal fields of this event that read as erased "
+                      "(their subject's key was destroyed by erasePersonalData; dotted paths "
+                      "of the stored payload, `*` for every item of a list). Empty otherwise. "
+                      "docs/privacy.md.")
+    def erased_fields(self) -> list[str]:
+        return self.stored.erased_fields
+
     @classmethod
     def from_stored(cls, e: StoredEvent, timezone: tzinfo) -> LoggedEvent:
         m = e.metadata

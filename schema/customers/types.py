@@ -94,6 +94,11 @@ class Customer:
         "rejected and denied meals excluded."
     )
     meals_held: int
+    personal_data_erased: bool = strawberry.field(
+        default=False,
+        description="True once the customer's personal data was erased (erasePersonalData, "
+        "docs/privacy.md): contacts read as empty, notes and the individual T1 attributes "
+        "(gender, age band, wage level) as null, in every read, replay and export.")
 
     @classmethod
     def from_row(cls, r: Any) -> Customer:
@@ -132,6 +137,7 @@ class Customer:
             follow_ups_overdue=r["follow_ups_overdue"],
             meal_spend=format_fen(r["meal_spend_fen"]),
             meals_held=r["meals_held"],
+            personal_data_erased=r["personal_data_erased"],
         )
 
 

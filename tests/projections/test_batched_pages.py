@@ -14,6 +14,7 @@ from events.demo.seed import seed_demo
 from events.store.db import connect, create_pool
 from events.store.event_store import EVENT_COLUMNS, EventStore, row_to_event
 from events.store.notifications import Notifier
+from events.store.shredding import open_events
 from projections import registry
 from projections.runner import rebuild
 from schema.bootstrap import on_start
@@ -41,8 +42,9 @@ async def rows_of(conn: asyncpg.Connection, schema: str, table: str) -> list[tup
 async def test_pages_equal_one_event_at_a_time(demo_dsn: str) -> None:
     conn = await connect(demo_dsn)
     try:
-        events = [row_to_event(r) for r in await conn.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM kehu_log.events ORDER BY position")]
+        # Personal fields opened, as every reader of the log sees them (docs/privacy.md).
+        events = await open_events(conn, [row_to_event(r) for r in await conn.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM kehu_log.events ORDER BY position")])
         assert len(events) > 200
         for projection in registry.ALL:
             await rebuild(conn, projection)  # the batched path, into public

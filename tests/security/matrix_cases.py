@@ -27,7 +27,7 @@ from events.bills.model import RecordRestaurantBill
 from events.customers import model as customers
 from events.customers.commands import RegisterCustomer
 from events.customers.handlers import handle_customer
-from events.customers.values import CustomerStatus, Tier
+from events.customers.values import Contact, CustomerStatus, Tier
 from events.documents.postgres import PostgresDocuments
 from events.documents.values import DocumentInfo, MediaType, sha256_of
 from events.handling import execute, load
@@ -386,6 +386,12 @@ async def deactivate_webhook(env: Env, me: Actor) -> Case:
     return Case({"id": webhook_id}, f"webhook-{webhook_id}")
 
 
+async def erase_customer(env: Env, me: Actor) -> Case:
+    customer_id = await customer(env, contacts=(Contact("Chen", phone="13800000000"),))
+    return Case({"subjectId": customer_id, "reason": "PIPL deletion request"},
+                f"erasure-{customer_id}")
+
+
 def fixed(values: dict[str, Any], stream: str | None = None) -> Setup:
     async def setup(env: Env, me: Actor) -> Case:
         return Case(dict(values), stream)
@@ -457,6 +463,7 @@ SETUPS: dict[str, Setup] = {
     "reportUnapprovedMeal": report_unapproved,
     "deactivateWebhook": deactivate_webhook,
     "rotateWebhookSecret": deactivate_webhook,  # the same: one's own webhook, or a manager
+    "erasePersonalData": erase_customer,
 }
 
 # Cases that read-then-write one shared stream (the rule book's next version): run one by one.

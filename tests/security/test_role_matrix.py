@@ -83,6 +83,9 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "markNotificationsRead": frozenset({S, M, A, G}),
     "deactivateWebhook": frozenset({INT, M}),
     "rotateWebhookSecret": frozenset({INT, M}),
+    # Erasure is irreversible and answers a legal request: the general manager alone
+    # (events/privacy/model.py, docs/privacy.md).
+    "erasePersonalData": frozenset({G}),
 }
 
 CALLERS: list[Role | None] = [*Role, None]  # None: anonymous, no token
