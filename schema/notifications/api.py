@@ -28,6 +28,7 @@ from schema.context import KehuContext, ctx_of
 from schema.errors import MutationErrors
 from schema.i18n.locale import current
 from schema.mutations import IdempotencyKey, mutate, ok_fields
+from schema.positions import LOG_START, Position
 
 strawberry.enum(Deadline, description="Which deadline a reminder is about.")
 
@@ -49,7 +50,7 @@ class Notification:
     text: str = strawberry.field(description="The reminder in the request's language.")
     sent_at: datetime = strawberry.field(description="When the reminder was sent.")
     read: bool = strawberry.field(description="True once you marked it read.")
-    position: int = strawberry.field(description="The log position of the reminder.")
+    position: Position = strawberry.field(description="The log position of the reminder.")
 
 
 def _language() -> str:
@@ -63,7 +64,8 @@ def from_row(r: asyncpg.Record) -> Notification:
         subject_id=r["subject_id"], label=r["label"], due_on=r["due_on"],
         reminder_day=r["reminder_day"],
         text=texts.message(r["policy_key"], r["rule"], r["label"], r["due_on"], _language()),
-        sent_at=r["sent_at"], read=r["read_at"] is not None, position=r["position"])
+        sent_at=r["sent_at"], read=r["read_at"] is not None,
+        position=Position(r["position"]))
 
 
 def from_event(e: ReminderSent, user_id: str, position: int) -> Notification:
@@ -72,7 +74,7 @@ def from_event(e: ReminderSent, user_id: str, position: int) -> Notification:
         kind=e.policy_key, deadline=e.deadline, subject_kind=e.subject_kind,
         subject_id=e.subject_id, label=e.label, due_on=e.due_on, reminder_day=e.reminder_day,
         text=texts.message_of(e, _language()), sent_at=e.sent_at, read=False,
-        position=position)
+        position=Position(position))
 
 
 @strawberry.type
@@ -98,7 +100,7 @@ class NotificationQueries:
     @strawberry.field(description="Your own notifications, newest first, as cursor pages.")
     async def notifications(self, info: Info[Any, Any], unread: bool | None = None,
                             first: int | None = None, after: str | None = None,
-                            at_least: int | None = None) -> Connection[Notification]:
+                            at_least: Position | None = None) -> Connection[Notification]:
         ctx = ctx_of(info)
         actor = ctx.require_actor()
         limit = ctx.page_size(first)
@@ -130,8 +132,8 @@ class NotificationMutations:
 class NotificationSubscriptions:
     @strawberry.subscription(description="Your own new notifications, live: catch up after a "
                              "log position, then each reminder as it is sent.")
-    async def notifications(self, info: Info[Any, Any],
-                            after: int = 0) -> AsyncGenerator[Notification, None]:
+    async def notifications(self, info: Info[Any, Any], after: Position = LOG_START,
+                            ) -> AsyncGenerator[Notification, None]:
         ctx = ctx_of(info)
         user_id = ctx.require_actor().user_id
         async for stored in follow_log(info, after, ["ReminderSent"]):

@@ -43,10 +43,10 @@ ERASE = """mutation($s: String!, $r: String!, $key: String) {
 ERASED_FLAG = """query($id: ID!, $at: Int) { customer(id: $id, atLeast: $at) {
   personalDataErased notes } }"""
 HISTORY = """query($id: ID!) { history(streamId: $id) {
-  type payload data erasedFields actorId actorRole } }"""
+  type payload data: dataJson erasedFields actorId actorRole } }"""
 AS_OF = """query($id: ID!, $at: DateTime!) { customerAsOf(id: $id, at: $at) { state } }"""
 EVENTS = """subscription($after: Int!, $types: [String!]) { events(after: $after, types: $types) {
-  position streamId type data erasedFields } }"""
+  position streamId type data: dataJson erasedFields } }"""
 TYPES = ["CustomerRegistered", "VisitLogged"]
 
 
@@ -222,7 +222,7 @@ async def test_privacy_erasure_reads_as_erased_everywhere_for_that_customer_only
     audit = (await gql(server, HISTORY, {"id": f"erasure-{erased}"}, auth=AUDITOR))
     (event,) = audit["data"]["history"]
     assert event["type"] == "PersonalDataErased" and event["actorId"] == "privacy-gm"
-    assert event["actorRole"] == "general_manager"
+    assert event["actorRole"] == "GENERAL_MANAGER"
     assert event["payload"]["reason"] == "PIPL 删除请求 #2026-17"
     assert event["payload"]["erased_by"] == "privacy-gm"
     assert len(event["payload"]["key_ids"]) == 1
