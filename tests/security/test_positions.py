@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
 
 from events.shared.actors import Actor, Role
+from events.store.db import create_pool
 from events.store.envelope import Metadata
 from events.store.event_store import EventStore, StreamAppend
 from tests.live import LiveServer, gql, token
@@ -97,3 +99,35 @@ async def test_position_is_a_documented_scalar_everywhere(live_server: LiveServe
     assert all(position_args[key] == "Position" for key in at_least), position_args
     assert position_args[("events", "after")] == "Position"
     assert position_args[("eventProof", "position")] == "Position"
+
+
+async def test_the_log_refuses_a_position_beyond_the_bound(fresh_dsn: str) -> None:
+    """Even a superuser with the log's triggers off cannot store a position the API could not
+    write exactly (migration 0010); one at the bound is accepted (then rolled back)."""
+    pool = await create_pool(fresh_dsn)
+    try:
+        meta = Metadata.for_actor(Actor("bound", "B", Role.STAFF), correlation_id="c")
+        await EventStore(pool).append([StreamAppend(random_id("thing-"), "thing", 0,
+                                                    [ThingHappened(1)])], meta)
+    finally:
+        await pool.close()
+    conn = await asyncpg.connect(fresh_dsn)
+    try:
+        # A copy of the first event at another position (and stream), whatever the columns are.
+        row = ("INSERT INTO kehu_log.events SELECT (jsonb_populate_record(null::kehu_log.events,"
+               " to_jsonb(e) || jsonb_build_object('position', $1::bigint, 'stream_id',"
+               " e.stream_id || '-copy'))).* FROM kehu_log.events e ORDER BY position LIMIT 1")
+        for position, refused in ((MAX, False), (MAX + 1, True)):
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                await conn.execute("SET LOCAL session_replication_role = replica")
+                if refused:
+                    with pytest.raises(asyncpg.CheckViolationError):
+                        await conn.execute(row, position)
+                else:
+                    assert await conn.execute(row, position) == "INSERT 0 1"
+            finally:
+                await transaction.rollback()
+    finally:
+        await conn.close()

@@ -23,7 +23,7 @@ MAX_POSITION = 2**53 - 1
 def upgrade() -> None:
     op.execute(f"""
         ALTER TABLE kehu_log.events ADD CONSTRAINT events_position_json_exact
-            CHECK (position BETWEEN 1 AND {MAX_POSITION}) NOT VALID
+            CHECK (position <= {MAX_POSITION}) NOT VALID
     """)
 
 
