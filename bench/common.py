@@ -13,8 +13,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from events.store.crypto import new_master_key
 from events.store.embedded import start_embedded
 from events.store.migrations.run import upgrade
+
+# Servers and `kehu` commands a benchmark starts run with DATABASE_URL, which needs the master
+# key of personal data (docs/privacy.md): one per benchmark process, inherited by its children.
+os.environ.setdefault("KEHU_MASTER_KEY", new_master_key())
 
 
 def server_dsn() -> str:

@@ -17,18 +17,16 @@ import asyncpg
 import pytest
 
 from events.store import keyring
-from events.store.crypto import new_master_key, parse_master_key
+from events.store.crypto import parse_master_key
 from events.store.db import create_pool
 from events.store.embedded import start_embedded
 from events.store.event_store import EventStore
 from events.store.migrations.run import upgrade
-from tests.live import Clock, LiveServer, run_server
+from tests.live import MASTER_KEY, Clock, LiveServer, run_server
 
-# Personal fields are encrypted in every test (docs/privacy.md): one master key for the session,
-# inherited by every server and `kehu` process a test starts (they run with DATABASE_URL,
-# which requires it). The test process's own keyring asks the key table on every read
+# The session's master key (tests/live.py makes it; every server and `kehu` process a test
+# starts inherits it). The test process's own keyring asks the key table on every read
 # (check_seconds=0), so it sees an erasure made by the live server at once.
-MASTER_KEY = os.environ.setdefault("KEHU_MASTER_KEY", new_master_key())
 keyring.install(keyring.Keyring(parse_master_key(MASTER_KEY), check_seconds=0))
 
 

@@ -20,10 +20,15 @@ import websockets
 from websockets.typing import Subprotocol
 
 from events.shared.actors import Role
+from events.store.crypto import new_master_key
 from schema.auth import mint_token
 from schema.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# Personal fields are encrypted by every server these helpers start (docs/privacy.md): with
+# DATABASE_URL a master key must be given, so one is made per test or benchmark process and
+# inherited by every server and `kehu` command it starts (tests, conformance/ and bench/).
+MASTER_KEY = os.environ.setdefault("KEHU_MASTER_KEY", new_master_key())
 TEST_SECRET = "kehu-test-secret-" + "0123456789abcdef" * 4  # 81 bytes: long enough for HS512
 
 
