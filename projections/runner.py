@@ -20,6 +20,7 @@ import asyncpg
 
 from events.shared import metrics
 from events.store.db import connect
+from events.store.envelope import StoredEvent
 from events.store.event_store import read_after
 from events.store.notifications import Notifier
 from projections.base import Projection
@@ -72,14 +73,35 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         position = events[-1].position if len(events) == batch else head
         # The page's writes go out in a few pipelined runs (projections/batching.py);
         # handlers are typed for a connection and only ever call what DeferredWrites has.
-        writes = DeferredWrites(conn)
-        for event in projection.order_page(events):
-            await projection.handle(cast(asyncpg.Connection, writes), event)
-        await writes.flush()
+        await write_page(conn, projection, projection.order_page(events))
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
     metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
     return position
+
+
+async def write_page(conn: asyncpg.Connection, projection: Projection,
+                     events: list[StoredEvent]) -> None:
+    """Runs of events with a bulk writer go to it at once; the rest through `handle`, with
+    their statements pipelined (projections/batching.py). Order between the two is kept."""
+    writers = {t: writer for types, writer in projection.bulk for t in types}
+    # Handlers are typed for a connection and only ever call what DeferredWrites has.
+    writes = DeferredWrites(conn)
+    handle = cast(asyncpg.Connection, writes)
+    i = 0
+    while i < len(events):
+        writer = writers.get(events[i].event_type)
+        if writer is None:
+            await projection.handle(handle, events[i])
+            i += 1
+            continue
+        end = i + 1
+        while end < len(events) and writers.get(events[end].event_type) is writer:
+            end += 1
+        await writes.flush()
+        await writer(conn, events[i:end])
+        i = end
+    await writes.flush()
 
 
 async def _save_checkpoint(

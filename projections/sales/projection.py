@@ -27,6 +27,7 @@ from events.customers.commands import (
 from events.sales.commands import ProductDefined, SaleRecorded, SalesTableSignedOff
 from events.store.envelope import StoredEvent
 from projections.base import Projection
+from projections.sales.page import write_sales
 
 _MONEY = "total_fen bigint NOT NULL, sale_count int NOT NULL, min_fen bigint NOT NULL," \
          " max_fen bigint NOT NULL"
@@ -158,5 +159,6 @@ PROJECTIONS = [
             "CustomerTierChanged", "CustomerProfileUpdated",
         }),
         page_order=(frozenset({"CustomerRegistered"}),),
+        bulk=((frozenset({"SaleRecorded"}), write_sales),),
     )
 ]
