@@ -13,7 +13,7 @@ PostgreSQL converts every value to its column's own type, so a writer never list
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -40,19 +40,19 @@ async def insert(conn: asyncpg.Connection, table: str, rows: Sequence[Row],
 
 
 async def update(conn: asyncpg.Connection, table: str, key: tuple[str, ...],
-                 rows: Sequence[Row], extra: str = "") -> None:
+                 rows: Sequence[Row], sets: Mapping[str, str] | None = None) -> None:
     """UPDATE the row named by `key` of each row with the row's other columns.
 
-    Each key must appear once (fold first); `extra` adds assignments written in SQL, which
-    may read the target row as `t` and the given row as `r`.
+    Each key must appear once (fold first). `sets` assigns columns by SQL expressions instead,
+    which may read the target row as `t` and the given row as `r`.
     """
+    sets = sets or {}
     for columns, group in by_columns(rows).items():
-        sets = [f"{c} = r.{c}" for c in columns if c not in key]
-        if extra:
-            sets.append(extra)
+        assignments = [f"{c} = r.{c}" for c in columns if c not in key and c not in sets]
+        assignments += [f"{c} = {expression}" for c, expression in sets.items()]
         match = " AND ".join(f"t.{k} = r.{k}" for k in key)
         await conn.execute(
-            f"UPDATE {table} AS t SET {', '.join(sets)}"
+            f"UPDATE {table} AS t SET {', '.join(assignments)}"
             f" FROM jsonb_populate_recordset(NULL::{table}, $1) AS r WHERE {match}", group)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from bench import workload
 from events.demo.seed import seed_demo
 from events.store.db import connect, create_pool
 from events.store.event_store import EVENT_COLUMNS, EventStore, row_to_event
@@ -21,6 +22,7 @@ from projections.runner import apply_batch, rebuild
 from schema.bootstrap import on_start
 from schema.context import Services
 from schema.settings import Settings
+from tests.projections.edge_log import append_edges
 
 
 @pytest.fixture
@@ -31,6 +33,9 @@ async def demo_dsn(fresh_dsn: str) -> AsyncIterator[str]:
                         notifier=Notifier(fresh_dsn))
     await on_start(services)
     await seed_demo(services.store, services.settings.timezone, customers=12, years=1)
+    # Costs left unsigned, planned and logged visits, sales in long runs; then the edge cases.
+    await workload.load_more(services.store, 600, run="w")
+    await append_edges(services.store)
     await pool.close()
     yield fresh_dsn
 
