@@ -133,7 +133,8 @@ async def write_registrations(conn: asyncpg.Connection, events: list[StoredEvent
         assert isinstance(e, CustomerRegistered)
         rows.append({
             "customer_id": e.customer_id, "organisation_name": e.organisation_name,
-            "tier": e.tier.value, "status": e.status.value, "contacts": to_data(e.contacts),
+            "tier": e.tier.value, "status": e.status.value,
+            "contacts": bulk.as_json(e.contacts),
             "notes": e.notes, "source_visit_id": e.source_visit_id,
             "registered_on": e.registered_on, "registered_position": stored.position,
             **dict(zip(CLASSIFICATION_COLUMNS, _classification(e.classification), strict=True)),
