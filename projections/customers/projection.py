@@ -137,7 +137,8 @@ async def write_registrations(conn: asyncpg.Connection, events: list[StoredEvent
             "contacts": bulk.as_json(e.contacts),
             "notes": e.notes, "source_visit_id": e.source_visit_id,
             "registered_on": e.registered_on, "registered_position": stored.position,
-            **dict(zip(CLASSIFICATION_COLUMNS, _classification(e.classification), strict=True)),
+            # msgspec writes an enum as its value, as to_data does
+            **{name: getattr(e.classification, name) for name in CLASSIFICATION_COLUMNS},
             "updated_position": stored.position})
     await bulk.insert(conn, "customers", rows)
 

@@ -146,16 +146,17 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
         )
 
 
+# Rows go to PostgreSQL as JSON written by msgspec, which writes an enum as its value.
 def _planned_row(e: VisitPlanned, at: int) -> Row:
     return {"visit_id": e.visit_id, "seq": at, "customer_id": e.customer_id,
             "owner_id": e.planned_by, "status": VisitStatus.PLANNED.value, "unplanned": False,
-            "purposes": [p.value for p in e.purposes], "planned_date": e.planned_date,
+            "purposes": e.purposes, "planned_date": e.planned_date,
             "visit_date": e.planned_date, "plan": bulk.as_json(e), "updated_position": at}
 
 
 def _logged_changes(e: VisitLogged, at: int) -> Row:
     """What logging sets on a row that exists (`_logged`'s ON CONFLICT assignments)."""
-    return {"status": VisitStatus.LOGGED.value, "purposes": [p.value for p in e.purposes],
+    return {"status": VisitStatus.LOGGED.value, "purposes": e.purposes,
             "actual_date": e.actual_date, "visit_date": e.actual_date,
             "training_meets_standard": e.training_meets_standard, "log": bulk.as_json(e),
             "updated_position": at}
