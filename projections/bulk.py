@@ -19,7 +19,6 @@ import dataclasses
 import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import asyncpg
@@ -29,22 +28,32 @@ from events.store.codec import to_data
 Row = dict[str, Any]
 
 
-@cache
+_SAME: dict[Any, bool] = {}
+
+
 def _writes_like_to_data(tp: Any) -> bool:
     """Whether msgspec writes values of this type exactly as `to_data` does: it does for
     dataclasses, enums, dates, strings, numbers and their collections, but writes a UTC
     datetime as "...Z" where `to_data` writes "...+00:00"."""
-    if tp is Any or (isinstance(tp, type) and issubclass(tp, datetime)):
-        return False
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return all(_writes_like_to_data(t) for t in typing.get_type_hints(tp).values())
-    return all(_writes_like_to_data(t) for t in typing.get_args(tp))
+    found = _SAME.get(tp)
+    if found is None:
+        if tp is Any or (isinstance(tp, type) and issubclass(tp, datetime)):
+            found = False
+        elif isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            found = all(_writes_like_to_data(t) for t in typing.get_type_hints(tp).values())
+        else:
+            found = all(_writes_like_to_data(t) for t in typing.get_args(tp))
+        _SAME[tp] = found
+    return found
 
 
 def as_json(value: Any) -> Any:
     """`to_data(value)` for a JSONB column, or `value` itself where msgspec writes the same."""
-    items = value if isinstance(value, tuple | list) else (value,)
-    return value if all(_writes_like_to_data(type(v)) for v in items) else to_data(value)
+    if isinstance(value, tuple | list):
+        same = all(_writes_like_to_data(type(v)) for v in value)
+    else:
+        same = _writes_like_to_data(type(value))
+    return value if same else to_data(value)
 
 
 def by_columns(rows: Sequence[Row]) -> dict[tuple[str, ...], list[Row]]:

@@ -71,13 +71,22 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         # A full batch may leave more; otherwise everything up to the head was seen (filtered
         # projections too), so the checkpoint and the lag it reports stay true.
         position = events[-1].position if len(events) == batch else head
-        # The page's writes go out in a few pipelined runs (projections/batching.py);
-        # handlers are typed for a connection and only ever call what DeferredWrites has.
         await write_page(conn, projection, projection.order_page(events))
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
     metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
     return position
+
+
+async def apply_page(conn: asyncpg.Connection, projection: Projection,
+                     events: list[StoredEvent], position: int, checkpoint_name: str) -> None:
+    """Apply events read by someone else (a shared rebuild reader) and move the checkpoint to
+    `position`, in one transaction, committed asynchronously as in apply_batch."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        await write_page(conn, projection, projection.order_page(events))
+        await _save_checkpoint(conn, checkpoint_name, position, projection.version)
+    metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
 
 
 async def write_page(conn: asyncpg.Connection, projection: Projection,
@@ -124,6 +133,26 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
     Readers keep the old tables until the swap; a crash mid-way leaves the side schema, which the
     next rebuild drops and starts again, so the live tables are never half-built.
     """
+    await start_rebuild(conn, projection)
+    try:
+        position = await catch_up_rebuild(conn, projection, 0, progress)
+    finally:
+        await conn.execute("SET search_path = public")
+    await finish_rebuild(conn, projection, position)
+    return position
+
+
+def _is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("CREATE INDEX")
+
+
+async def start_rebuild(conn: asyncpg.Connection, projection: Projection) -> None:
+    """The side schema, fresh, first on the search_path, with the projection's tables.
+
+    Secondary indexes wait for `finish_rebuild`: one sorted build beats maintaining them row
+    by row through the load. Handlers look rows up by primary key (kept from the start), and
+    any other lookup is of a table that only rare events fill (meal_tier_changes).
+    """
     schema = rebuild_schema(projection.name)
     # The server's role may not create schemas; the migration's function makes this one.
     await conn.execute("SELECT kehu_log.reset_rebuild_schema($1, true)", schema)
@@ -132,20 +161,36 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
     await conn.execute(f"SET search_path = {schema}, public")
     try:
         for statement in projection.ddl:
-            await conn.execute(statement)
-        head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
-        position = 0
-        while True:
-            moved = await apply_batch(conn, projection, position,
-                                      checkpoint_name=f"{projection.name}#rebuild",
-                                      batch=REBUILD_BATCH)
-            if progress is not None:
-                progress(min(moved, head), head)
-            if moved == position:
-                break
-            position = moved
-    finally:
+            if not _is_index(statement):
+                await conn.execute(statement)
+    except BaseException:
         await conn.execute("SET search_path = public")
+        raise
+
+
+async def catch_up_rebuild(conn: asyncpg.Connection, projection: Projection, position: int,
+                           progress: Progress | None = None) -> int:
+    """Apply rebuild pages from `position` until the head; returns the position reached."""
+    head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
+    while True:
+        moved = await apply_batch(conn, projection, position,
+                                  checkpoint_name=f"{projection.name}#rebuild",
+                                  batch=REBUILD_BATCH)
+        if progress is not None:
+            progress(min(moved, head), head)
+        if moved == position:
+            return position
+        position = moved
+
+
+async def finish_rebuild(conn: asyncpg.Connection, projection: Projection,
+                         position: int) -> None:
+    """Build the deferred indexes, then swap the side tables in, in one transaction."""
+    schema = rebuild_schema(projection.name)
+    for statement in projection.ddl:
+        if _is_index(statement):
+            await conn.execute(f"SET search_path = {schema}, public; {statement};"
+                               " SET search_path = public")
     async with conn.transaction():
         for table in projection.tables:
             await conn.execute(f"DROP TABLE IF EXISTS public.{table} CASCADE")
@@ -159,7 +204,6 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
             projection.name,
         )
     log.info("projection %s rebuilt up to %d", projection.name, position)
-    return position
 
 
 async def _checkpoint(conn: asyncpg.Connection, name: str) -> asyncpg.Record | None:
@@ -263,18 +307,30 @@ async def rebuild_or_ask(conn: asyncpg.Connection, projection: Projection,
     lock would wait forever. The request is a flag the active runner checks every round; we
     follow its progress through the side rebuild's checkpoint until it clears the flag.
     """
-    await conn.execute(
-        "INSERT INTO projection_checkpoints (name, position, version, rebuild_requested)"
-        " VALUES ($1, 0, 0, true)"
-        " ON CONFLICT (name) DO UPDATE SET rebuild_requested = true", projection.name,
-    )
     key = lock_key(projection.name)
-    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+    if await request_rebuild(conn, projection):
         try:
             await rebuild(conn, projection, progress)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", key)
         return
+    await follow_rebuild(conn, projection, progress, poll=poll)
+
+
+async def request_rebuild(conn: asyncpg.Connection, projection: Projection) -> bool:
+    """Flag the projection for rebuilding; True when this connection took its lock (then the
+    rebuild is ours to do, and the lock ours to release)."""
+    await conn.execute(
+        "INSERT INTO projection_checkpoints (name, position, version, rebuild_requested)"
+        " VALUES ($1, 0, 0, true)"
+        " ON CONFLICT (name) DO UPDATE SET rebuild_requested = true", projection.name,
+    )
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(projection.name)))
+
+
+async def follow_rebuild(conn: asyncpg.Connection, projection: Projection,
+                         progress: Progress | None = None, *, poll: float = 0.2) -> None:
+    """Wait for the active runner to carry out a requested rebuild, reporting its progress."""
     head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
     while await conn.fetchval(
         "SELECT rebuild_requested FROM projection_checkpoints WHERE name = $1", projection.name
@@ -292,21 +348,7 @@ async def rebuild_or_ask(conn: asyncpg.Connection, projection: Projection,
 
 async def rebuild_all(dsn: str, projections: list[Projection],
                       progress: Callable[[str, int, int], None] | None = None) -> dict[str, float]:
-    """Rebuild several projections at once, each on its own connection (as a starting server
-    does). They are independent, and a rebuild mostly waits on round trips, so running them
-    side by side uses the database instead of queueing on it. Returns seconds per projection.
-    """
-    loop = asyncio.get_running_loop()
+    """`kehu rebuild` of several projections: see projections/rebuilding.py."""
+    from projections.rebuilding import rebuild_together  # it builds on this module
 
-    async def one(projection: Projection) -> tuple[str, float]:
-        started = loop.time()
-        conn = await connect(dsn)
-        try:
-            report = None if progress is None else (
-                lambda done, total: progress(projection.name, done, total))
-            await rebuild_or_ask(conn, projection, report)
-        finally:
-            await conn.close()
-        return projection.name, loop.time() - started
-
-    return dict(await asyncio.gather(*(one(p) for p in projections)))
+    return await rebuild_together(dsn, projections, progress)
