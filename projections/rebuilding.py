@@ -56,16 +56,22 @@ async def _read_together(reader: asyncpg.Connection, jobs: dict[Projection, asyn
     types = None if any(p.event_types is None for p in jobs) else sorted(
         {t for p in jobs for t in p.event_types or ()})
 
-    def fetch(after: int) -> asyncio.Future[list[StoredEvent]] | None:
-        return asyncio.ensure_future(read_after(reader, after, SHARED_BATCH, types, upto=head)) \
-            if after < head else None
+    # Each page is the events in a window of positions, read with a plan made for its bounds
+    # (see runner.apply_batch: the generic plan would scan the whole rest of the log).
+    await reader.execute("SET plan_cache_mode = force_custom_plan")
+
+    def fetch(after: int) -> tuple[int, asyncio.Future[list[StoredEvent]]] | None:
+        upto = min(head, after + SHARED_BATCH)
+        return (upto, asyncio.ensure_future(
+            read_after(reader, after, SHARED_BATCH, types, upto=upto))) if after < head else None
 
     ahead = fetch(0)
     try:
         while ahead is not None:
-            events = await ahead
-            # A short page means everything up to the head was seen.
-            position = events[-1].position if len(events) == SHARED_BATCH else head
+            upto, page = ahead
+            events = await page
+            # A short page means everything up to `upto` was seen.
+            position = events[-1].position if len(events) == SHARED_BATCH else upto
             ahead = fetch(position)
             await asyncio.gather(*(
                 apply_page(conn, p, _share(p, events), position, f"{p.name}#rebuild")
@@ -75,9 +81,9 @@ async def _read_together(reader: asyncpg.Connection, jobs: dict[Projection, asyn
                     progress(p.name, position, head)
     finally:
         if ahead is not None:
-            ahead.cancel()
+            ahead[1].cancel()
             with contextlib.suppress(BaseException):
-                await ahead
+                await ahead[1]
     return head
 
 
