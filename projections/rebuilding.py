@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import asyncpg
 
@@ -42,6 +43,19 @@ from projections.runner import (
 # own. Two pages are held at once (the one written, the one read ahead); memory stays flat.
 SHARED_BATCH = 4 * BATCH
 ProgressAll = Callable[[str, int, int], None]
+
+
+async def _all(steps: list[Coroutine[Any, Any, None]]) -> None:
+    """Run side by side; when one fails, stop the others (their connections are about to be
+    closed) and raise the first failure, as gather does."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _share(projection: Projection, events: list[StoredEvent]) -> list[StoredEvent]:
@@ -73,9 +87,8 @@ async def _read_together(reader: asyncpg.Connection, jobs: dict[Projection, asyn
             # A short page means everything up to `upto` was seen.
             position = events[-1].position if len(events) == SHARED_BATCH else upto
             ahead = fetch(position)
-            await asyncio.gather(*(
-                apply_page(conn, p, _share(p, events), position, f"{p.name}#rebuild")
-                for p, conn in jobs.items()))
+            await _all([apply_page(conn, p, _share(p, events), position, f"{p.name}#rebuild")
+                        for p, conn in jobs.items()])
             if progress is not None:
                 for p in jobs:
                     progress(p.name, position, head)
@@ -116,7 +129,7 @@ async def rebuild_together(dsn: str, projections: list[Projection],
                 head = await _read_together(reader, jobs, progress)
             finally:
                 await reader.close()
-            await asyncio.gather(*(finish(p, conn, head) for p, conn in jobs.items()))
+            await _all([finish(p, conn, head) for p, conn in jobs.items()])
 
         async def finish(p: Projection, conn: asyncpg.Connection, head: int) -> None:
             try:
@@ -127,7 +140,7 @@ async def rebuild_together(dsn: str, projections: list[Projection],
             await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(p.name))
             seconds[p.name] = loop.time() - started
 
-        await asyncio.gather(here(), *(follow(p, conn) for p, conn in asked.items()))
+        await _all([here(), *(follow(p, conn) for p, conn in asked.items())])
     finally:
         for conn in conns:  # closing a session releases its locks, whatever happened
             with contextlib.suppress(Exception):
