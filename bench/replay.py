@@ -9,8 +9,9 @@ it would hold the log in memory. Beside Kehu's `EventStore.read_all` the plain f
 `SELECT * FROM kehu_log.events ORDER BY position` through an asyncpg cursor, JSONB left as
 text.
 Rebuild is projections.runner.rebuild_all of every projection in projections.registry.ALL,
-side by side on their own connections as `kehu rebuild` does; its rate is log events / total
-rebuild time.
+as `kehu rebuild` does (one shared log reader, each projection writing on its own connection);
+its rate is log events / total rebuild time. Per projection, the seconds are until each one was
+swapped in: with the shared reader they end together.
 """
 
 from __future__ import annotations
@@ -90,8 +91,7 @@ async def plain_scan(dsn: str) -> int:
 
 
 async def rebuild_all(dsn: str) -> dict[str, float]:
-    # All projections side by side on their own connections, as `kehu rebuild` and a
-    # starting server do.
+    # All projections together, as `kehu rebuild` does.
     return await runner.rebuild_all(dsn, list(registry.ALL))
 
 

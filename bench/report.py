@@ -23,8 +23,9 @@ METHOD = {
               "through `EventStore.read_all` in pages of 1,000, beside `SELECT * FROM "
               "kehu_log.events ORDER BY position` through an asyncpg cursor (JSONB as text). "
               "Rebuild: "
-              "`projections.runner.rebuild` of every projection in `projections.registry.ALL`, "
-              "one after the other as `kehu rebuild` does; rate = log events / total time. "
+              "`projections.runner.rebuild_all` of every projection in "
+              "`projections.registry.ALL`, as `kehu rebuild` does (one shared log reader; each "
+              "projection on its own connection); rate = log events / total time. "
               "Measured at N/4 and at N; the process's peak resident memory is reset before "
               "each phase (`/proc/self/clear_refs`), so a phase that held the log would grow "
               "with it.",

@@ -15,6 +15,8 @@ import asyncpg
 from events.store.envelope import StoredEvent
 
 Handler = Callable[[asyncpg.Connection, StoredEvent], Awaitable[None]]
+# Writes a run of consecutive events of its types in a few statements (projections/bulk.py).
+BulkWriter = Callable[[asyncpg.Connection, list[StoredEvent]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class Projection:
     # statements about different rows do not read each other. Types in no group keep their
     # log order after the groups.
     page_order: tuple[frozenset[str], ...] = ()
+    # Set-based writers for the busiest event types: within a page, each maximal run of events
+    # whose types share a writer is written by it at once; every other event goes through
+    # `handle`, in order. `handle` stays the reference: a writer must leave the same rows.
+    bulk: tuple[tuple[frozenset[str], BulkWriter], ...] = ()
 
     def order_page(self, events: list[StoredEvent]) -> list[StoredEvent]:
         if not self.page_order:

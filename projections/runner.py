@@ -20,6 +20,7 @@ import asyncpg
 
 from events.shared import metrics
 from events.store.db import connect
+from events.store.envelope import StoredEvent
 from events.store.event_store import read_after
 from events.store.notifications import Notifier
 from projections.base import Projection
@@ -31,6 +32,9 @@ BATCH = 1000
 # A rebuild's page. Larger pages (5,000) made no measurable difference to rebuild speed once
 # writes were pipelined, and a page per 1,000 events keeps rebuild progress visible.
 REBUILD_BATCH = BATCH
+# A page reads at most this many batches' worth of log positions (a filtered projection's
+# page may then hold fewer events than a batch; the next page carries on).
+WINDOW = 10
 PROJECTIONS_CHANNEL = "kehu_projections"
 Progress = Callable[[int, int], None]
 
@@ -59,27 +63,64 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         # projection writes, but the checkpoint is in the same transaction and is lost with
         # them, so the runner simply applies those events again. Exactly-once effect holds,
         # and a batch no longer waits for a WAL flush (the log itself keeps full durability).
+        #
+        # Custom plans for the read, and a window of positions: read_after's one statement
+        # serves every kind of reader, so its generic plan cannot use `upto` as an index bound,
+        # and scanned (then sorted) every event after `after` for each page, which made a
+        # rebuild quadratic in the log. A bound window keeps each page's scan to WINDOW pages.
         head = int(await conn.fetchval(
             "SELECT position FROM kehu_log.event_head,"
-            " set_config('synchronous_commit', 'off', true)"
+            " set_config('synchronous_commit', 'off', true) AS commit_mode,"
+            " set_config('plan_cache_mode', 'force_custom_plan', true) AS plan_mode"
         ))
         if head <= after:
             return after
+        upto = min(head, after + WINDOW * batch)
         types = sorted(projection.event_types) if projection.event_types is not None else None
-        events = await read_after(conn, after, batch, types, upto=head)
-        # A full batch may leave more; otherwise everything up to the head was seen (filtered
+        events = await read_after(conn, after, batch, types, upto=upto)
+        # A full batch may leave more; otherwise everything up to `upto` was seen (filtered
         # projections too), so the checkpoint and the lag it reports stay true.
-        position = events[-1].position if len(events) == batch else head
-        # The page's writes go out in a few pipelined runs (projections/batching.py);
-        # handlers are typed for a connection and only ever call what DeferredWrites has.
-        writes = DeferredWrites(conn)
-        for event in projection.order_page(events):
-            await projection.handle(cast(asyncpg.Connection, writes), event)
-        await writes.flush()
+        position = events[-1].position if len(events) == batch else upto
+        await write_page(conn, projection, projection.order_page(events))
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
     metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
     return position
+
+
+async def apply_page(conn: asyncpg.Connection, projection: Projection,
+                     events: list[StoredEvent], position: int, checkpoint_name: str) -> None:
+    """Apply events read by someone else (a shared rebuild reader) and move the checkpoint to
+    `position`, in one transaction, committed asynchronously as in apply_batch."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        await write_page(conn, projection, projection.order_page(events))
+        await _save_checkpoint(conn, checkpoint_name, position, projection.version)
+    metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
+
+
+async def write_page(conn: asyncpg.Connection, projection: Projection,
+                     events: list[StoredEvent]) -> None:
+    """Runs of events with a bulk writer go to it at once; the rest through `handle`, with
+    their statements pipelined (projections/batching.py). Order between the two is kept."""
+    writers = {t: writer for types, writer in projection.bulk for t in types}
+    # Handlers are typed for a connection and only ever call what DeferredWrites has.
+    writes = DeferredWrites(conn)
+    handle = cast(asyncpg.Connection, writes)
+    i = 0
+    while i < len(events):
+        writer = writers.get(events[i].event_type)
+        if writer is None:
+            await projection.handle(handle, events[i])
+            i += 1
+            continue
+        end = i + 1
+        while end < len(events) and writers.get(events[end].event_type) is writer:
+            end += 1
+        await writes.flush()
+        await writer(conn, events[i:end])
+        i = end
+    await writes.flush()
 
 
 async def _save_checkpoint(
@@ -102,6 +143,26 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
     Readers keep the old tables until the swap; a crash mid-way leaves the side schema, which the
     next rebuild drops and starts again, so the live tables are never half-built.
     """
+    await start_rebuild(conn, projection)
+    try:
+        position = await catch_up_rebuild(conn, projection, 0, progress)
+    finally:
+        await conn.execute("SET search_path = public")
+    await finish_rebuild(conn, projection, position)
+    return position
+
+
+def _is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("CREATE INDEX")
+
+
+async def start_rebuild(conn: asyncpg.Connection, projection: Projection) -> None:
+    """The side schema, fresh, first on the search_path, with the projection's tables.
+
+    Secondary indexes wait for `finish_rebuild`: one sorted build beats maintaining them row
+    by row through the load. Handlers look rows up by primary key (kept from the start), and
+    any other lookup is of a table that only rare events fill (meal_tier_changes).
+    """
     schema = rebuild_schema(projection.name)
     # The server's role may not create schemas; the migration's function makes this one.
     await conn.execute("SELECT kehu_log.reset_rebuild_schema($1, true)", schema)
@@ -110,20 +171,36 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
     await conn.execute(f"SET search_path = {schema}, public")
     try:
         for statement in projection.ddl:
-            await conn.execute(statement)
-        head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
-        position = 0
-        while True:
-            moved = await apply_batch(conn, projection, position,
-                                      checkpoint_name=f"{projection.name}#rebuild",
-                                      batch=REBUILD_BATCH)
-            if progress is not None:
-                progress(min(moved, head), head)
-            if moved == position:
-                break
-            position = moved
-    finally:
+            if not _is_index(statement):
+                await conn.execute(statement)
+    except BaseException:
         await conn.execute("SET search_path = public")
+        raise
+
+
+async def catch_up_rebuild(conn: asyncpg.Connection, projection: Projection, position: int,
+                           progress: Progress | None = None) -> int:
+    """Apply rebuild pages from `position` until the head; returns the position reached."""
+    head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
+    while True:
+        moved = await apply_batch(conn, projection, position,
+                                  checkpoint_name=f"{projection.name}#rebuild",
+                                  batch=REBUILD_BATCH)
+        if progress is not None:
+            progress(min(moved, head), head)
+        if moved == position:
+            return position
+        position = moved
+
+
+async def finish_rebuild(conn: asyncpg.Connection, projection: Projection,
+                         position: int) -> None:
+    """Build the deferred indexes, then swap the side tables in, in one transaction."""
+    schema = rebuild_schema(projection.name)
+    for statement in projection.ddl:
+        if _is_index(statement):
+            await conn.execute(f"SET search_path = {schema}, public; {statement};"
+                               " SET search_path = public")
     async with conn.transaction():
         for table in projection.tables:
             await conn.execute(f"DROP TABLE IF EXISTS public.{table} CASCADE")
@@ -137,7 +214,6 @@ async def rebuild(conn: asyncpg.Connection, projection: Projection,
             projection.name,
         )
     log.info("projection %s rebuilt up to %d", projection.name, position)
-    return position
 
 
 async def _checkpoint(conn: asyncpg.Connection, name: str) -> asyncpg.Record | None:
@@ -241,18 +317,30 @@ async def rebuild_or_ask(conn: asyncpg.Connection, projection: Projection,
     lock would wait forever. The request is a flag the active runner checks every round; we
     follow its progress through the side rebuild's checkpoint until it clears the flag.
     """
-    await conn.execute(
-        "INSERT INTO projection_checkpoints (name, position, version, rebuild_requested)"
-        " VALUES ($1, 0, 0, true)"
-        " ON CONFLICT (name) DO UPDATE SET rebuild_requested = true", projection.name,
-    )
     key = lock_key(projection.name)
-    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+    if await request_rebuild(conn, projection):
         try:
             await rebuild(conn, projection, progress)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", key)
         return
+    await follow_rebuild(conn, projection, progress, poll=poll)
+
+
+async def request_rebuild(conn: asyncpg.Connection, projection: Projection) -> bool:
+    """Flag the projection for rebuilding; True when this connection took its lock (then the
+    rebuild is ours to do, and the lock ours to release)."""
+    await conn.execute(
+        "INSERT INTO projection_checkpoints (name, position, version, rebuild_requested)"
+        " VALUES ($1, 0, 0, true)"
+        " ON CONFLICT (name) DO UPDATE SET rebuild_requested = true", projection.name,
+    )
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(projection.name)))
+
+
+async def follow_rebuild(conn: asyncpg.Connection, projection: Projection,
+                         progress: Progress | None = None, *, poll: float = 0.2) -> None:
+    """Wait for the active runner to carry out a requested rebuild, reporting its progress."""
     head = int(await conn.fetchval("SELECT position FROM kehu_log.event_head"))
     while await conn.fetchval(
         "SELECT rebuild_requested FROM projection_checkpoints WHERE name = $1", projection.name
@@ -270,21 +358,7 @@ async def rebuild_or_ask(conn: asyncpg.Connection, projection: Projection,
 
 async def rebuild_all(dsn: str, projections: list[Projection],
                       progress: Callable[[str, int, int], None] | None = None) -> dict[str, float]:
-    """Rebuild several projections at once, each on its own connection (as a starting server
-    does). They are independent, and a rebuild mostly waits on round trips, so running them
-    side by side uses the database instead of queueing on it. Returns seconds per projection.
-    """
-    loop = asyncio.get_running_loop()
+    """`kehu rebuild` of several projections: see projections/rebuilding.py."""
+    from projections.rebuilding import rebuild_together  # it builds on this module
 
-    async def one(projection: Projection) -> tuple[str, float]:
-        started = loop.time()
-        conn = await connect(dsn)
-        try:
-            report = None if progress is None else (
-                lambda done, total: progress(projection.name, done, total))
-            await rebuild_or_ask(conn, projection, report)
-        finally:
-            await conn.close()
-        return projection.name, loop.time() - started
-
-    return dict(await asyncio.gather(*(one(p) for p in projections)))
+    return await rebuild_together(dsn, projections, progress)

@@ -21,6 +21,7 @@ from events.customers.commands import (
 from events.customers.values import Classification, CustomerStatus
 from events.privacy.events import PersonalDataErased
 from events.store.envelope import StoredEvent
+from projections import bulk
 from projections.base import Projection
 
 # The T1 criteria, in the source table's order; each is a column of classification_customers.
@@ -79,6 +80,18 @@ async def _status(conn: asyncpg.Connection, customer_id: str, status: CustomerSt
                        customer_id, status.value)
 
 
+async def write_registrations(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    rows = []
+    for stored in events:
+        e = stored.event
+        assert isinstance(e, CustomerRegistered)
+        rows.append({"customer_id": e.customer_id, "name": e.organisation_name,
+                     "tier": e.tier.value, "status": e.status.value,
+                     "registered_on": e.registered_on,
+                     **dict(zip(CRITERIA, _values(e.classification), strict=True))})
+    await bulk.insert(conn, "classification_customers", rows)
+
+
 PROJECTIONS = [
     Projection(
         name="classification",
@@ -91,5 +104,6 @@ PROJECTIONS = [
             "CustomerStatusChanged", "ProspectPromoted", "PersonalDataErased",
         }),
         page_order=(frozenset({"CustomerRegistered"}),),
+        bulk=((frozenset({"CustomerRegistered"}), write_registrations),),
     )
 ]

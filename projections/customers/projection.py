@@ -25,6 +25,7 @@ from events.privacy.events import PersonalDataErased
 from events.store.codec import to_data
 from events.store.envelope import StoredEvent
 from events.visits.commands import VisitLogged
+from projections import bulk
 from projections.base import Projection
 
 CLASSIFICATION_COLUMNS = (
@@ -133,6 +134,40 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
         )
 
 
+async def write_registrations(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    rows = []
+    for stored in events:
+        e = stored.event
+        assert isinstance(e, CustomerRegistered)
+        rows.append({
+            "customer_id": e.customer_id, "organisation_name": e.organisation_name,
+            "tier": e.tier.value, "status": e.status.value,
+            "contacts": bulk.as_json(e.contacts),
+            "notes": e.notes, "source_visit_id": e.source_visit_id,
+            "registered_on": e.registered_on, "registered_position": stored.position,
+            # msgspec writes an enum as its value, as to_data does
+            **{name: getattr(e.classification, name) for name in CLASSIFICATION_COLUMNS},
+            "updated_position": stored.position})
+    await bulk.insert(conn, "customers", rows)
+
+
+async def write_visits(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    """A run of logged visits: each customer's count and last date moved once, by the sum."""
+    customers, dates = [], []
+    for stored in events:
+        e = stored.event
+        assert isinstance(e, VisitLogged)
+        customers.append(e.customer_id)
+        dates.append(e.actual_date)
+    # GREATEST and max both skip NULLs, so folding the run's dates first changes nothing.
+    await conn.execute(
+        "UPDATE customers t SET visit_count = t.visit_count + v.n,"
+        " last_visit_date = GREATEST(t.last_visit_date, v.last)"
+        " FROM (SELECT customer_id, count(*) AS n, max(actual_date) AS last"
+        " FROM unnest($1::text[], $2::date[]) AS u(customer_id, actual_date)"
+        " GROUP BY customer_id) v WHERE t.customer_id = v.customer_id", customers, dates)
+
+
 EVENT_TYPES = frozenset(
     cls.type_name()
     for cls in (CustomerRegistered, CustomerProfileUpdated, CustomerTierChanged,
@@ -144,5 +179,7 @@ PROJECTIONS = [
     Projection(name="customers", version=2, tables=("customers",), ddl=DDL, handle=handle,
                event_types=EVENT_TYPES,
                page_order=(frozenset({"CustomerRegistered"}),),
+               bulk=((frozenset({"CustomerRegistered"}), write_registrations),
+                     (frozenset({"VisitLogged"}), write_visits)),
     ),
 ]

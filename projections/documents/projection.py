@@ -24,7 +24,9 @@ from events.meals.events import (
     MealRequested,
 )
 from events.store.envelope import StoredEvent
+from projections import bulk
 from projections.base import Projection
+from projections.bulk import Row
 
 DDL = (
     """CREATE TABLE document_attachments (
@@ -107,9 +109,39 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
         await _attached(conn, stored, e)
 
 
+_CREATED = (MealRequested, MealApprovedVerbally, MealReportedUnapproved)
+_KEEP_FIRST = {"cost_recorded_at": "coalesce(t.cost_recorded_at, r.cost_recorded_at)"}
+
+
+async def write_receipts(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    """A run of new meals, costs and closings: the receipts inserted (a meal already known is
+    left alone, as in `handle`), then each meal's changes folded into one UPDATE row. Every
+    change comes after its meal's creation in the log, so inserting first changes nothing."""
+    created: list[Row] = []
+    changed: dict[str, Row] = {}
+    for stored in events:
+        e = stored.event
+        if isinstance(e, _CREATED):
+            created.append({"meal_id": e.meal_id, "owner": e.requested_by})
+            continue
+        row = changed.setdefault(getattr(e, "meal_id"), {"meal_id": getattr(e, "meal_id")})  # noqa: B009
+        if isinstance(e, MealCostRecorded):
+            row.setdefault("cost_recorded_at", e.recorded_at)  # the first moment is kept
+        else:
+            row["closed"] = True
+    await bulk.insert(conn, "meal_receipts", created, "ON CONFLICT (meal_id) DO NOTHING")
+    costs = [r for r in changed.values() if "cost_recorded_at" in r]
+    await bulk.update(conn, "meal_receipts", ("meal_id",), costs, _KEEP_FIRST)
+    await bulk.update(conn, "meal_receipts", ("meal_id",),
+                      [r for r in changed.values() if "cost_recorded_at" not in r])
+
+
 PROJECTIONS = [
     Projection(
         name="documents", version=1, tables=("document_attachments", "meal_receipts"),
         ddl=DDL, handle=handle, event_types=EVENT_TYPES,
+        bulk=((frozenset({"MealRequested", "MealApprovedVerbally", "MealReportedUnapproved",
+                          "MealCostRecorded", "MealRejected", "MealReimbursementDenied"}),
+               write_receipts),),
     )
 ]

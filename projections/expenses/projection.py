@@ -24,7 +24,9 @@ from events.meals.events import (
 )
 from events.store.codec import to_data
 from events.store.envelope import StoredEvent
+from projections import bulk
 from projections.base import Projection
+from projections.bulk import Row
 
 DDL = (
     """CREATE TABLE meal_expenses (
@@ -143,11 +145,64 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
                            e.meal_id)
 
 
+_MEAL_COLUMNS = ("meal_id", "meal_at", "restaurant", "customer_id", "organisation",
+                 "customer_tier", "host", "meal_type", "requested_by")
+
+
+def _meal_row(e: MealRequested | MealApprovedVerbally | MealReportedUnapproved) -> Row:
+    """The row `_meal` inserts."""
+    if isinstance(e, MealRequested):
+        f = e.form
+        values = (e.meal_id, f.meal_at, f.restaurant, f.customer_id, f.organisation,
+                  e.customer_tier.value, f.host.value, f.meal_type.value, e.requested_by)
+    else:
+        values = (e.meal_id, e.meal_at, e.restaurant, e.customer_id, e.organisation,
+                  e.customer_tier.value, e.host.value, e.meal_type.value, e.requested_by)
+    return {**dict(zip(_MEAL_COLUMNS, values, strict=True)),
+            "restaurant_key": restaurant_key(values[2])}
+
+
+def _meal_changes(e: object) -> Row:
+    """What `handle` sets on a meal's row for each later event."""
+    if isinstance(e, MealPaperworkCompleted):
+        return {"meal_at": e.form.meal_at, "restaurant": e.form.restaurant,
+                "restaurant_key": restaurant_key(e.form.restaurant),
+                "organisation": e.form.organisation}
+    if isinstance(e, MealCostRecorded):
+        return {"amount_fen": e.total_fen}
+    if isinstance(e, MealCostSigned):
+        return {"signed": True}
+    if isinstance(e, MealSettled):
+        return {"settled": True}
+    return {"closed": True}  # MealRejected, MealReimbursementDenied
+
+
+_CREATED = (MealRequested, MealApprovedVerbally, MealReportedUnapproved)
+
+
+async def write_meals(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    """A run of meal events: a meal new in the run is one INSERT row with its later changes
+    folded in; a meal from an earlier page is one UPDATE row (last value wins)."""
+    new: dict[str, Row] = {}
+    old: dict[str, Row] = {}
+    for stored in events:
+        e = stored.event
+        meal_id: str = getattr(e, "meal_id")  # noqa: B009
+        if isinstance(e, _CREATED):
+            new[meal_id] = _meal_row(e)
+        else:
+            row = new.get(meal_id) or old.setdefault(meal_id, {"meal_id": meal_id})
+            row.update(_meal_changes(e))
+    await bulk.insert(conn, "meal_expenses", list(new.values()))
+    await bulk.update(conn, "meal_expenses", ("meal_id",), list(old.values()))
+
+
 PROJECTIONS = [
     Projection(
         # v3: one row per bill (supplementary bills, M13) and meals reported unapproved (M14).
         name="expenses", version=3, tables=("meal_expenses", "restaurant_bills"), ddl=DDL,
         handle=handle, event_types=EVENT_TYPES,
         page_order=(frozenset({"MealRequested"}), frozenset({"MealApprovedVerbally"})),
+        bulk=((EVENT_TYPES - {"RestaurantBillRecorded", "RestaurantBillSettled"}, write_meals),),
     )
 ]

@@ -30,6 +30,7 @@ from events.meals.events import (
 from events.meals.rules import Finding, Severity
 from events.store.codec import to_data
 from events.store.envelope import StoredEvent
+from projections import bulk
 from projections.base import Projection
 
 DDL = (
@@ -192,16 +193,18 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
             "UPDATE meal_requests SET status = CASE status WHEN 'approved' THEN 'held'"
             " ELSE status END WHERE meal_id = $1", e.meal_id,
         )
-        await _update(conn, stored, e.meal_id, {
-            "total_fen": e.total_fen, "drinks_fen": e.drinks_fen, "guests": e.guests,
-            "accompanying": e.accompanying, "cost_findings": findings_json(e.findings),
-            "cost_blocked": any(f.severity is Severity.BLOCK for f in e.findings),
-            "cost_policy_version": e.policy_version,
-        })
+        await _update(conn, stored, e.meal_id, _cost_changes(e))
     elif e is not None:
         changes = _changes(e)
         if changes:
             await _update(conn, stored, getattr(e, "meal_id"), changes)  # noqa: B009
+
+
+def _cost_changes(e: MealCostRecorded) -> dict[str, Any]:
+    return {"total_fen": e.total_fen, "drinks_fen": e.drinks_fen, "guests": e.guests,
+            "accompanying": e.accompanying, "cost_findings": findings_json(e.findings),
+            "cost_blocked": any(f.severity is Severity.BLOCK for f in e.findings),
+            "cost_policy_version": e.policy_version}
 
 
 def _changes(e: Any) -> dict[str, Any]:
@@ -265,6 +268,75 @@ async def _tier_changed_after(conn: asyncpg.Connection, stored: StoredEvent,
     )
 
 
+_CREATED: dict[type, Any] = {MealRequested: _requested, MealApprovedVerbally: _verbal,
+                             MealReportedUnapproved: _unapproved}
+
+
+def _customer_and_time(e: Any) -> tuple[str, Any]:
+    if isinstance(e, MealRequested):
+        return e.form.customer_id, e.requested_at
+    if isinstance(e, MealApprovedVerbally):
+        return e.customer_id, e.approved_at
+    return e.customer_id, e.reported_at
+
+
+# A cost recorded on a row whose status this run has not set: `MealCostRecorded`'s CASE.
+_HELD_IF_APPROVED = {"status": "CASE t.status WHEN 'approved' THEN 'held' ELSE t.status END"}
+
+
+async def write_meals(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    """A run of new meals, decisions, costs and paperwork: each meal's events folded in order
+    (later values win). A meal new in the run is one INSERT row, then its tier change before
+    (M5) in one UPDATE: no tier change can come between them, as it would end the run. A meal
+    from an earlier page is one UPDATE row per shape of change."""
+    new: dict[str, dict[str, Any]] = {}
+    old: dict[str, dict[str, Any]] = {}
+    held: set[str] = set()  # old meals whose status the database decides (_HELD_IF_APPROVED)
+    looked_up: tuple[list[str], list[str], list[Any]] = ([], [], [])
+    for stored in events:
+        e = stored.event
+        meal_id = getattr(e, "meal_id")  # noqa: B009
+        if type(e) in _CREATED:
+            row = new[meal_id] = _CREATED[type(e)](stored, e)
+            for column, value in zip(looked_up, (meal_id, *_customer_and_time(e)), strict=True):
+                column.append(value)
+        else:
+            row = new.get(meal_id) or old.setdefault(meal_id, {"meal_id": meal_id})
+        if isinstance(e, MealCostRecorded):
+            if "status" in row:  # known here: the aggregate's rule, in Python
+                row["status"] = "held" if row["status"] == "approved" else row["status"]
+            else:
+                held.add(meal_id)
+            row.update(_cost_changes(e))
+        elif type(e) not in _CREATED:
+            changes = _changes(e)
+            row.update(changes)
+            if "status" in changes:
+                held.discard(meal_id)
+        row.update(updated_at=stored.recorded_at, position=stored.position)
+    await bulk.insert(conn, "meal_requests", list(new.values()))
+    if new:
+        await conn.execute(
+            "UPDATE meal_requests m SET tier_change = 'tier changed from ' || c.previous_tier"
+            " || ' to ' || c.tier || ' on ' || to_char(c.changed_at, 'YYYY-MM-DD')"
+            " || ', before this request (M5)'"
+            " FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(meal_id, customer_id,"
+            " at) CROSS JOIN LATERAL (SELECT * FROM meal_tier_changes"
+            f" WHERE customer_id = u.customer_id AND changed_at > u.at - interval"
+            f" '{TIER_CHANGE_WINDOW}' AND changed_at <= u.at ORDER BY changed_at DESC LIMIT 1) c"
+            " WHERE m.meal_id = u.meal_id", *looked_up)
+    await bulk.update(conn, "meal_requests", ("meal_id",),
+                      [r for m, r in old.items() if m not in held])
+    await bulk.update(conn, "meal_requests", ("meal_id",),
+                      [r for m, r in old.items() if m in held], _HELD_IF_APPROVED)
+
+
+_BULK_TYPES = frozenset({"MealRequested", "MealApprovedVerbally", "MealReportedUnapproved",
+                        "MealApproved", "MealRejected", "MealVouchersIssued",
+                        "MealPaperworkCompleted", "MealCostSigned", "MealSettled",
+                        "MealReimbursementDenied", "MealCostRecorded"})
+
+
 async def signed_unsettled_ids(pool: asyncpg.Pool, restaurant: str) -> list[str]:
     """Meals signed and not yet settled at a restaurant: the candidates for its bill (M13)."""
     rows = await pool.fetch(
@@ -281,6 +353,8 @@ PROJECTIONS = [
         name="meals", version=2, tables=("meal_requests", "meal_tier_changes"), ddl=DDL,
         handle=handle,
         event_types=frozenset({*(cls.__name__ for cls in MEAL_EVENTS), "CustomerTierChanged"}),
-        page_order=(frozenset({"MealRequested"}), frozenset({"MealApprovedVerbally"})),
+        # No page_order: a tier change reads every open meal of the customer, so meals must
+        # not move ahead of it; one bulk writer takes a meal's whole run instead.
+        bulk=((_BULK_TYPES, write_meals),),
     )
 ]

@@ -26,7 +26,9 @@ from events.customers.commands import (
 )
 from events.sales.commands import ProductDefined, SaleRecorded, SalesTableSignedOff
 from events.store.envelope import StoredEvent
+from projections import bulk
 from projections.base import Projection
+from projections.sales.page import write_sales
 
 _MONEY = "total_fen bigint NOT NULL, sale_count int NOT NULL, min_fen bigint NOT NULL," \
          " max_fen bigint NOT NULL"
@@ -144,6 +146,17 @@ async def _set_current(conn: asyncpg.Connection, customer_id: str, column: str,
                        customer_id, value)
 
 
+async def write_customers(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    rows = []
+    for stored in events:
+        e = stored.event
+        assert isinstance(e, CustomerRegistered)
+        region = e.classification.region.value if e.classification.region else ""
+        rows.append({"customer_id": e.customer_id, "name": e.organisation_name,
+                     "tier": e.tier.value, "region": region})
+    await bulk.insert(conn, "sales_customers", rows)
+
+
 PROJECTIONS = [
     Projection(
         name="sales",
@@ -158,5 +171,7 @@ PROJECTIONS = [
             "CustomerTierChanged", "CustomerProfileUpdated",
         }),
         page_order=(frozenset({"CustomerRegistered"}),),
+        bulk=((frozenset({"SaleRecorded"}), write_sales),
+              (frozenset({"CustomerRegistered"}), write_customers)),
     )
 ]

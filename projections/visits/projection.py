@@ -24,7 +24,9 @@ from events.visits.commands import (
     VisitReportFiled,
 )
 from events.visits.model import VisitStatus
+from projections import bulk
 from projections.base import Projection
+from projections.bulk import Row
 
 DDL = (
     """CREATE TABLE visits (
@@ -170,6 +172,50 @@ async def handle(conn: asyncpg.Connection, stored: StoredEvent) -> None:
         )
 
 
+# Rows go to PostgreSQL as JSON written by msgspec, which writes an enum as its value.
+def _planned_row(e: VisitPlanned, at: int) -> Row:
+    return {"visit_id": e.visit_id, "seq": at, "customer_id": e.customer_id,
+            "owner_id": e.planned_by, "status": VisitStatus.PLANNED.value, "unplanned": False,
+            "purposes": e.purposes, "planned_date": e.planned_date,
+            "visit_date": e.planned_date, "plan": bulk.as_json(e), "updated_position": at}
+
+
+def _logged_changes(e: VisitLogged, at: int) -> Row:
+    """What logging sets on a row that exists (`_logged`'s ON CONFLICT assignments)."""
+    return {"status": VisitStatus.LOGGED.value, "purposes": e.purposes,
+            "actual_date": e.actual_date, "visit_date": e.actual_date,
+            "training_meets_standard": e.training_meets_standard, "log": bulk.as_json(e),
+            "updated_position": at}
+
+
+_LOGGED_COLUMNS = ("status", "purposes", "actual_date", "visit_date", "training_meets_standard",
+                   "log", "updated_position")
+_LOGGED_SETS = ", ".join(f"{c} = excluded.{c}" for c in _LOGGED_COLUMNS)
+
+
+async def write_plans_and_logs(conn: asyncpg.Connection, events: list[StoredEvent]) -> None:
+    """A run of plans and logs: a visit planned and logged in the run is inserted once, as
+    logged; a log of a visit planned earlier (or unplanned) is one upsert row."""
+    fresh: dict[str, Row] = {}  # planned in this run: a plain INSERT of the final row
+    logged: dict[str, Row] = {}  # not planned in this run: INSERT ... ON CONFLICT
+    for stored in events:
+        e, at = stored.event, stored.position
+        if isinstance(e, VisitPlanned):
+            fresh[e.visit_id] = _planned_row(e, at)
+        elif isinstance(e, VisitLogged):
+            row = fresh.get(e.visit_id) or logged.get(e.visit_id)
+            if row is None:
+                logged[e.visit_id] = {
+                    "visit_id": e.visit_id, "seq": at, "customer_id": e.customer_id,
+                    "owner_id": e.logged_by, "unplanned": e.unplanned,
+                    **_logged_changes(e, at)}
+            else:
+                row.update(_logged_changes(e, at))
+    await bulk.insert(conn, "visits", list(fresh.values()))
+    await bulk.insert(conn, "visits", list(logged.values()),
+                      f"ON CONFLICT (visit_id) DO UPDATE SET {_LOGGED_SETS}")
+
+
 EVENT_TYPES = frozenset(
     cls.type_name()
     for cls in (VisitPlanned, VisitLogged, VisitReportFiled, CommitmentRecorded,
@@ -180,5 +226,6 @@ PROJECTIONS = [
     Projection(name="visits", version=1, tables=("visits", "commitments"), ddl=DDL,
                handle=handle, event_types=EVENT_TYPES,
                page_order=(frozenset({"VisitPlanned"}), frozenset({"VisitLogged"})),
+               bulk=((frozenset({"VisitPlanned", "VisitLogged"}), write_plans_and_logs),),
     ),
 ]

@@ -173,3 +173,29 @@ async def test_rebuild_request_is_carried_out_by_the_active_runner(
         await asyncio.gather(runner, return_exceptions=True)
         await notifier.stop()
         await cli.close()
+
+
+async def test_rebuild_all_that_fails_swaps_nothing_and_releases_every_lock(
+    dsn: str, store: EventStore
+) -> None:
+    """`kehu rebuild` of several projections from one shared reader: one projection's failure
+    stops them all before any swap, live tables stay as they were, and no lock is left held."""
+    from projections.runner import rebuild_all
+
+    good, bad = counting_projection(), counting_projection(fail_on=-21)
+    sid = random_id("thing-")
+    await store.append([StreamAppend(sid, "thing", 0, [ThingHappened(1), ThingHappened(2)])],
+                       META)
+    await rebuild_all(dsn, [good, bad])
+    conn = await connect(dsn)
+    try:
+        live = {p.name: await rows(conn, p.tables[0]) for p in (good, bad)}
+        assert (sid, 2, 3) in live[good.name] and live[good.name] == live[bad.name]
+        await store.append([StreamAppend(sid, "thing", 2, [ThingHappened(-21)])], META)
+        with pytest.raises(RuntimeError, match="handler failure"):
+            await rebuild_all(dsn, [good, bad])
+        for p in (good, bad):
+            assert await rows(conn, p.tables[0]) == live[p.name]
+            assert await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(p.name))
+    finally:
+        await conn.close()
