@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -64,11 +64,21 @@ class WorkingDayCalendar:
         listed = [y.year for y in self.years]
         return (min(listed), max(listed)) if listed else None
 
+    @cached_property
+    def _days(self) -> _DayIndex:
+        # Built once per calendar object and kept on it: a lookup keyed by the calendar itself
+        # hashed the whole frozen value on every call, which thousands of reminder subjects
+        # (and every working-day count) paid again and again.
+        return _DayIndex(
+            holidays={h.day: h.name for y in self.years for h in y.holidays},
+            make_up={w.day: w.name for y in self.years for w in y.make_up_workdays},
+            years=frozenset(y.year for y in self.years))
+
     def covers(self, year: int) -> bool:
-        return any(y.year == year for y in self.years)
+        return year in self._days.years
 
     def is_working_day(self, day: date) -> bool:
-        holidays, make_up = _index(self)
+        holidays, make_up = self._days.holidays, self._days.make_up
         if not self.covers(day.year):
             raise CalendarGap(day.year, self.covered_span())
         if day in make_up:
@@ -95,7 +105,7 @@ class WorkingDayCalendar:
 
     def holiday_name(self, day: date) -> str | None:
         """Why a weekday is off (for messages), None on an ordinary day."""
-        return _index(self)[0].get(day)
+        return self._days.holidays.get(day)
 
 
 def with_years(calendar: WorkingDayCalendar, years: tuple[CalendarYear, ...],
@@ -126,12 +136,11 @@ def year_problems(year: CalendarYear) -> list[str]:
     return problems
 
 
-@cache
-def _index(calendar: WorkingDayCalendar) -> tuple[dict[date, str], dict[date, str]]:
-    # The calendar is frozen and hashable, so its lookups are built once per version.
-    holidays = {h.day: h.name for y in calendar.years for h in y.holidays}
-    make_up = {w.day: w.name for y in calendar.years for w in y.make_up_workdays}
-    return holidays, make_up
+@dataclass(frozen=True)
+class _DayIndex:
+    holidays: dict[date, str]
+    make_up: dict[date, str]
+    years: frozenset[int]
 
 
 def calendar_from_json(data: dict[str, Any]) -> WorkingDayCalendar:

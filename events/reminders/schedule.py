@@ -17,34 +17,6 @@ from events.policy.calendar import WorkingDayCalendar
 from events.reminders.values import ReminderRule
 
 
-class WorkingDays:
-    """The calendar's answers memoised for one check: the calendar is a large frozen value and
-    every lookup on it hashes it, so thousands of subjects would pay that thousands of times."""
-
-    def __init__(self, calendar: WorkingDayCalendar) -> None:
-        self.calendar = calendar
-        self._known: dict[date, bool] = {}
-
-    def is_working_day(self, day: date) -> bool:
-        known = self._known.get(day)
-        if known is None:
-            known = self._known[day] = self.calendar.is_working_day(day)
-        return known
-
-    def add_working_days(self, start: date, days: int) -> date:
-        current, remaining = start, days
-        while remaining:
-            current += timedelta(days=1)
-            if self.is_working_day(current):
-                remaining -= 1
-        return current
-
-    def working_day_on_or_after(self, day: date) -> date:
-        while not self.is_working_day(day):
-            day += timedelta(days=1)
-        return day
-
-
 @dataclass(frozen=True)
 class Subject:
     """Something with a deadline, as a view has it."""
@@ -58,7 +30,7 @@ class Subject:
     rule: str | None = None  # the rule the deadline comes from, when not the policy rule's own
 
 
-def shift(calendar: WorkingDays, day: date, working_days: int) -> date:
+def shift(calendar: WorkingDayCalendar, day: date, working_days: int) -> date:
     """`day` moved by working days: after it (positive), before it (negative); 0 is the day
     itself, or the working day before it when it is a day off (a reminder comes in time)."""
     if working_days > 0:
@@ -75,14 +47,14 @@ def shift(calendar: WorkingDays, day: date, working_days: int) -> date:
     return current
 
 
-def reminder_days(rule: ReminderRule, first: date, calendar: WorkingDays) -> list[date]:
+def reminder_days(rule: ReminderRule, first: date, calendar: WorkingDayCalendar) -> list[date]:
     days = [first]
     while len(days) < rule.at_most and rule.every_working_days > 0:
         days.append(calendar.add_working_days(days[-1], rule.every_working_days))
     return days
 
 
-def first_day(rule: ReminderRule, subject: Subject, calendar: WorkingDays,
+def first_day(rule: ReminderRule, subject: Subject, calendar: WorkingDayCalendar,
               start: datetime | None) -> date | None:
     """The first reminder day; `start` is the approval wait's end (APPROVAL rules)."""
     if start is not None:
@@ -93,7 +65,7 @@ def first_day(rule: ReminderRule, subject: Subject, calendar: WorkingDays,
     return shift(calendar, subject.deadline, rule.offset_working_days)
 
 
-def live_day(rule: ReminderRule, subject: Subject, calendar: WorkingDays, now: datetime,
+def live_day(rule: ReminderRule, subject: Subject, calendar: WorkingDayCalendar, now: datetime,
              *, start: datetime | None = None) -> date | None:
     """The reminder day live at `now` (company time), or None. Raises CalendarGap when a day
     falls in a year the calendar does not cover (the caller skips, never guesses)."""

@@ -27,7 +27,7 @@ from events.policy.figures import calendar_of
 from events.policy.handlers import in_force_on
 from events.reminders.events import ReminderSent
 from events.reminders.handlers import send_reminder
-from events.reminders.schedule import Subject, WorkingDays, live_day, reminder_id, stream_of
+from events.reminders.schedule import Subject, live_day, reminder_id, stream_of
 from events.reminders.values import SEED_REMINDERS, Audience, Deadline, ReminderPolicy
 from events.shared import metrics
 from events.shared.actors import SYSTEM
@@ -66,7 +66,7 @@ async def due_reminders(pool: asyncpg.Pool, store: EventStore, now: datetime,
     local = now.astimezone(config.timezone)
     if local.hour < config.send_from_hour:
         return []
-    calendar = WorkingDays(calendar_of((await in_force_on(store, local.date())).figures))
+    calendar = calendar_of((await in_force_on(store, local.date())).figures)
     managers = await active_managers(pool)
     found: list[ReminderSent] = []
     for rule in policy.rules:

@@ -10,11 +10,11 @@ import pytest
 from events.people.values import contact_problems
 from events.policy.calendar import seed_calendar
 from events.reminders import email
-from events.reminders.schedule import Subject, WorkingDays, live_day, reminder_id, shift
+from events.reminders.schedule import Subject, live_day, reminder_id, shift
 from events.reminders.values import SEED_REMINDERS, ReminderRule, policy_problems
 from events.shared.context import COMPANY_TZ
 
-CAL = WorkingDays(seed_calendar())
+CAL = seed_calendar()
 
 
 def at(day: date, hour: int = 9) -> datetime:
