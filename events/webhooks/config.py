@@ -56,5 +56,8 @@ class DeliveryConfig:
         """Doubling from retry_base_s up to retry_max_s, with "equal jitter": half the delay is
         fixed, half random, so receivers recovering from an outage are not hit by every
         webhook at the same instant, and no retry comes sooner than half its step."""
-        step = float(min(self.retry_base_s * 2 ** max(failures - 1, 0), self.retry_max_s))
+        # The exponent stops growing long before the maximum is reached: a receiver down for a
+        # thousand attempts made 2 ** failures too large for a float (the deliverer crashed).
+        doublings = min(max(failures - 1, 0), 62)
+        step = float(min(self.retry_base_s * 2 ** doublings, self.retry_max_s))
         return step / 2 + (rng or random).uniform(0, step / 2)

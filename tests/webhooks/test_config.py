@@ -19,6 +19,13 @@ def test_retries_double_up_to_the_cap_with_jitter_in_the_upper_half() -> None:
         assert len(set(delays)) > 100  # not one fixed delay: receivers are not hit in step
 
 
+def test_a_receiver_down_for_thousands_of_attempts_still_gets_the_capped_delay() -> None:
+    """2 ** 1100 is too large for a float: the deliverer of a long-dead receiver crashed."""
+    config = DeliveryConfig(retry_base_s=0.5, retry_max_s=30)
+    for failures in (63, 1100, 10**6):
+        assert 15 <= config.backoff(failures, random.Random(failures)) <= 30
+
+
 def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEHU_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8, 10.1.0.0/16")
     monkeypatch.setenv("KEHU_WEBHOOK_ALLOW_HTTP", "true")
