@@ -68,7 +68,9 @@ async def test_metrics_show_every_figure(live_server: LiveServer) -> None:
         after = await eventually(
             live_server, lambda s: value(s, "kehu_webhook_deliveries_total", outcome="delivered")
             > value(before, "kehu_webhook_deliveries_total", outcome="delivered")
-            and value(s, "kehu_websocket_connections") == 0)
+            # back to what it was: other tests' sockets on the shared server may still be open
+            and value(s, "kehu_websocket_connections")
+            <= value(before, "kehu_websocket_connections"))
         await gql(live_server, "mutation($id: ID!) { deactivateWebhook(input: {id: $id}) "
                   "{ __typename } }", {"id": hook["webhook"]["id"]}, auth=integration)
 
