@@ -18,7 +18,7 @@ from events.store.erasure import check_master, destroy_subject, reapply_erasures
 from events.store.event_store import EventStore, StreamAppend
 from events.store.personal import ERASED_KEY
 from events.store.verify import verify_chain
-from tests.conftest import MASTER_KEY
+from tests.live import MASTER_KEY
 from tests.privacy.builders import NAME, PHONE, registered
 from tests.random_refs import random_id
 
