@@ -92,8 +92,10 @@ class Keyring:
 
     # --- reads --------------------------------------------------------------------------------
 
-    async def ciphers(self, db: Db, key_ids: Iterable[str]) -> dict[str, AESGCM | None]:
-        """Each key's cipher, or None when the key was destroyed (its subject erased)."""
+    async def ciphers(self, db: Db, key_ids: Iterable[str], *,
+                      fresh: bool = False) -> dict[str, AESGCM | None]:
+        """Each key's cipher, or None when the key was destroyed (its subject erased).
+        `fresh`: every key is confirmed by the key table, whatever the cache holds."""
         out: dict[str, AESGCM | None] = {}
         now = time.monotonic()
         ask: list[str] = []
@@ -105,7 +107,7 @@ class Keyring:
                 out[key_id] = None
                 continue
             cached = self._keys.get(key_id)
-            if cached is not None and now - cached.confirmed <= self.check_seconds:
+            if cached is not None and not fresh and now - cached.confirmed <= self.check_seconds:
                 out[key_id] = cached.cipher
             else:
                 ask.append(key_id)

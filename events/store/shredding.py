@@ -108,9 +108,11 @@ def _fresh_payload(stored: StoredEvent) -> dict[str, Any]:
     return found
 
 
-async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
+async def open_events(db: Db, events: list[StoredEvent], *,
+                      fresh: bool = False) -> list[StoredEvent]:
     """The page with every sealed value opened or marked erased (the list itself when none is
-    sealed). Returns new StoredEvents: pages are shared between readers and never changed."""
+    sealed). Returns new StoredEvents: pages are shared between readers and never changed.
+    `fresh`: ask the key table about every key, trusting no cached one (see `reopen`)."""
     sealed = [i for i, e in enumerate(events) if is_sealed(e)]
     if not sealed:
         return events
@@ -138,7 +140,7 @@ async def open_events(db: Db, events: list[StoredEvent]) -> list[StoredEvent]:
         found.append((i, payload, spots, marked))
         for spot in spots:
             key_ids.add(str(spot[3].get("key")))
-    ciphers = await ring.ciphers(db, key_ids)
+    ciphers = await ring.ciphers(db, key_ids, fresh=fresh)
     out = list(events)
     for i, payload, spots, marked in found:
         stored = events[i]
@@ -219,9 +221,11 @@ def _find(node: Any, path: str, spots: list[_Spot]) -> None:
 
 async def reopen(db: Db, stored: StoredEvent) -> StoredEvent:
     """`stored` opened again from its sealed form (itself when it had nothing sealed): for a
-    reader that kept it while an erasure may have happened."""
+    reader that kept it while an erasure may have happened. The keys are asked for afresh,
+    not taken from this process's cache: an erasure made by another process a moment ago is
+    honoured too (a webhook retried after it carries no personal data)."""
     source = stored.sealed_source
     if source is None:
         return stored
-    (fresh,) = await open_events(db, [source])
-    return fresh
+    (opened,) = await open_events(db, [source], fresh=True)
+    return opened
