@@ -10,7 +10,7 @@ import pytest
 from tests.live import LiveServer, run_server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # gone before other packages: it would share their leader locks
 def privacy_server(dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with run_server(dsn, tmp_path_factory.mktemp("privacy"), KEHU_WEBHOOK_RETRY_BASE="0.05",
                     KEHU_WEBHOOK_RETRY_MAX="0.3") as server:
