@@ -90,6 +90,10 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
         hook = await pool.fetchrow(_HOOK, webhook_id)
         if hook is None or not hook["active"]:
             return False
+        # Each attempt carries what the event reads as now, not when its page was read: a
+        # page can wait behind a receiver's outage, and an erasure made meanwhile (by any
+        # process) is honoured (docs/privacy.md). Events with nothing sealed pass as they are.
+        e = await reopen(pool, e)
         outcome = await _attempt(client, hook, e, webhook_id, config)
         metrics.WEBHOOK_DELIVERIES.labels(outcome="delivered" if outcome.ok else "failed").inc()
         if outcome.ok:
@@ -107,9 +111,6 @@ async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, webhook_id: st
             " last_error = $3, last_attempt_at = now() WHERE webhook_id = $1",
             webhook_id, failures, f"event {e.position}: {outcome.error}")
         await asyncio.sleep(config.backoff(failures))
-        # The next attempt carries what the event reads as then: an erasure during the
-        # retries is honoured (docs/privacy.md).
-        e = await reopen(pool, e)
 
 
 async def deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, notifier: Notifier,

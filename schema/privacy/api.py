@@ -11,7 +11,7 @@ from events.privacy.commands import ErasePersonalData
 from events.privacy.handlers import handle_erasure
 from events.shared.context import Context
 from schema.common import MAX_NAME, MAX_TEXT, MutationOk
-from schema.context import KehuContext
+from schema.context import BadInput, KehuContext
 from schema.errors import MutationErrors
 from schema.meals.inputs import bounded
 from schema.mutations import IdempotencyKey, mutate, ok_fields
@@ -44,12 +44,19 @@ class PrivacyMutations:
         "every read, replay, rebuild, export and subscription shows those fields as erased; "
         "the log stays intact. Irreversible. The erasure is itself an event naming who and why."))
     async def erase_personal_data(
-        self, info: Info[Any, Any], input: ErasePersonalDataInput,
+        self, info: Info[Any, Any], input: ErasePersonalDataInput | None = None,
         idempotency_key: IdempotencyKey = None,
+        subject_id: Annotated[str | None, strawberry.argument(
+            description="The data subject (a customer id), given without `input`.")] = None,
+        reason: Annotated[str | None, strawberry.argument(
+            description="Why, given without `input`; never the data itself.")] = None,
     ) -> ErasePersonalDataResult:
+        # Both forms are offered: `erasePersonalData(subjectId:, reason:)` as the request for
+        # this operation named it, and one `input` object as every other mutation takes.
         async def action(ctx: KehuContext, command_ctx: Context, key: str | None) -> ErasureOk:
-            command = ErasePersonalData(bounded(input.subject_id, "subjectId", MAX_NAME),
-                                        bounded(input.reason, "reason", MAX_TEXT))
+            given = _one_form(input, subject_id, reason)
+            command = ErasePersonalData(bounded(given.subject_id, "subjectId", MAX_NAME),
+                                        bounded(given.reason, "reason", MAX_TEXT))
             outcome = await handle_erasure(ctx.store, command_ctx, command, idempotency_key=key)
             events = outcome.decision.events if outcome.decision is not None else ()
             destroyed = sum(len(getattr(e, "key_ids", ())) for e in events)
@@ -57,6 +64,20 @@ class PrivacyMutations:
                              keys_destroyed=destroyed)
 
         return await mutate(info, idempotency_key, action)
+
+
+def _one_form(input: ErasePersonalDataInput | None, subject_id: str | None,
+              reason: str | None) -> ErasePersonalDataInput:
+    if input is not None:
+        if subject_id is not None or reason is not None:
+            raise BadInput("give either input or subjectId and reason, not both",
+                           field="input")
+        return input
+    if subject_id is None:
+        raise BadInput("subjectId is required", field="subjectId")
+    if reason is None:
+        raise BadInput("reason is required", field="reason")
+    return ErasePersonalDataInput(subject_id=subject_id, reason=reason)
 
 
 QUERIES: list[type] = []

@@ -271,3 +271,23 @@ async def test_privacy_erasure_refuses_bad_requests(privacy_server: LiveServer) 
     assert refused["__typename"] == "ValidationError" and refused["field"] == "reason"
     data = (await query(server, CUSTOMER, {"id": customer}, auth=MANAGER))["customer"]
     assert data["contacts"] == [_person(3)]  # nothing was destroyed
+
+
+async def test_erase_personal_data_takes_subject_id_and_reason_as_arguments(
+        privacy_server: LiveServer) -> None:
+    """`erasePersonalData(subjectId:, reason:)`, the form the operation was asked for, beside
+    `input`; both forms at once, or a missing reason, are refused naming the field."""
+    server = privacy_server
+    customer = await _customer(server, 3)
+    direct = """mutation($s: String, $r: String) { erasePersonalData(subjectId: $s, reason: $r)
+      { __typename ... on ErasureOk { subjectId keysDestroyed } } }"""
+    body = await gql(server, direct, {"s": customer, "r": "PIPL 删除请求 #args"}, auth=GM)
+    assert body["data"]["erasePersonalData"] == {
+        "__typename": "ErasureOk", "subjectId": customer, "keysDestroyed": 1}, body
+    missing = await gql(server, direct, {"s": customer}, auth=GM)
+    assert missing["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", missing
+    assert missing["errors"][0]["extensions"]["field"] == "reason", missing
+    both = await gql(server, """mutation($s: String!) { erasePersonalData(
+      input: {subjectId: $s, reason: "x"}, subjectId: $s) { __typename } }""",
+                     {"s": customer}, auth=GM)
+    assert both["errors"][0]["extensions"]["field"] == "input", both

@@ -92,7 +92,7 @@ CALLERS: list[Role | None] = [*Role, None]  # None: anonymous, no token
 BATCH = 24
 
 INTROSPECT = """{ __schema { mutationType { fields { name
-  args { name type { ofType { name } } }
+  args { name type { name ofType { name } } }
   type { ofType { name possibleTypes { name } } } } } } }"""
 
 
@@ -111,7 +111,8 @@ async def mutations(live_server: LiveServer) -> dict[str, tuple[str, str]]:
         (arg,) = [a for a in field["args"] if a["name"] == "input"]
         (ok,) = [t["name"] for t in field["type"]["ofType"]["possibleTypes"]
                  if not t["name"].endswith("Error")]
-        found[field["name"]] = (arg["type"]["ofType"]["name"], ok)
+        # `input` is required everywhere but erasePersonalData (which also takes subjectId, reason)
+        found[field["name"]] = (arg["type"]["name"] or arg["type"]["ofType"]["name"], ok)
     return found
 
 
