@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.typing import Subprotocol
 
 from events.shared.actors import Role
@@ -152,3 +153,19 @@ class Clock:
     def set(self, moment: datetime) -> None:
         assert moment.tzinfo is not None
         self.path.write_text(moment.isoformat(), encoding="utf-8")
+
+
+# /metrics as a test reads it: (name, labels) -> value, and the sum over matching samples.
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(server: LiveServer) -> Samples:
+    text = httpx.get(server.url + "/metrics", timeout=10).text
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def metric(samples: Samples, name: str, **labels: str) -> float:
+    """The sum over samples of `name` whose labels include `labels`."""
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)

@@ -11,10 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
-from tests.live import LiveServer, Subscriber, connect_ws
+from tests.live import LiveServer, Samples, Subscriber, connect_ws, metric, scrape
 
 SUMMARY = ("subscription($by: [ExpenseDimension!]!, $from: Date!, $to: Date!,"
            " $f: ExpenseFilter) { expenseSummary(groupBy: $by, from: $from, to: $to,"
@@ -97,18 +94,7 @@ class LiveClient:
         return out
 
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def scrape(server: LiveServer) -> Samples:
-    text = httpx.get(server.url + "/metrics", timeout=10).text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def counter(samples: Samples, name: str, **labels: str) -> float:
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
+counter = metric  # a counter's value: the sum over its matching samples
 
 
 def gauge(samples: Samples, name: str) -> float:

@@ -16,10 +16,9 @@ from tests.dashboards.support import (
     LiveClient,
     counter,
     gauge,
-    scrape,
     wait_for_metric,
 )
-from tests.live import LiveServer, run_server
+from tests.live import LiveServer, run_server, scrape
 from tests.meals.flows import person, seeded, signed_meal
 from tests.meals.helpers import BILL_RESULT, User, register_customer
 from tests.random_refs import random_id

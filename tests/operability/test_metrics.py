@@ -13,28 +13,25 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from events.shared.actors import Role
 from tests.audit.receiver import run_receiver
 from tests.audit.webhook_support import register
 from tests.customers.api import mutate
-from tests.live import LiveServer, Subscriber, connect_ws, gql, run_server, token
+from tests.live import (
+    LiveServer,
+    Samples,
+    Subscriber,
+    connect_ws,
+    gql,
+    metric,
+    run_server,
+    scrape,
+    token,
+)
 from tests.random_refs import random_id
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def scrape(server: LiveServer) -> Samples:
-    text = httpx.get(server.url + "/metrics", timeout=10).text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    """The sum over samples of `name` whose labels include `labels`."""
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
+value = metric
 
 
 async def eventually(server: LiveServer, check: object, timeout: float = 30) -> Samples:
