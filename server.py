@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import sys
@@ -97,6 +98,18 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await pool.close()
 
 
+def tune_gc() -> None:
+    """Once started: what exists now (schema, modules, settings) lives as long as the process,
+    so it leaves the garbage collector's view, and young objects are collected less often.
+    A subscription catching up makes and drops millions of small objects; with the default
+    thresholds the collector walked the whole heap again and again and took about a third of
+    the loop (`eventPages` catch-up: ~50k -> ~70k events/s; bench/subscribers.py). Memory
+    stays bounded: cycles are still collected, 20,000 allocations apart instead of 700."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
+
+
 def start_runners(services: Services) -> list[asyncio.Task[None]]:
     """The background workers: one runner task per projection (across processes only one per
     projection is active) and the webhook dispatcher (one deliverer per webhook)."""
@@ -136,6 +149,7 @@ async def _run_projections() -> None:
 
     async with open_services(Settings.from_env()) as services:
         await on_start(services)
+        tune_gc()
         runners = start_runners(services)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -184,6 +198,7 @@ def create_app(settings: Settings | None = None, *, public_url: str | None = Non
             runners = start_runners(services) if settings.run_projections else []
             app.state.services = services
             app.state.graphql = KehuGraphQL(services, ledger)
+            tune_gc()
             if public_url:
                 announce(settings, public_url)
             try:

@@ -64,6 +64,10 @@ class Settings:
     max_headers: int = 100
     header_timeout_s: float = 10.0
     keep_alive_timeout_s: int = 5
+    # permessage-deflate on WebSockets: off unless asked for. Compressing every message costs
+    # the event loop all sockets share (a 1,000-event eventPages message took ~10 ms), so one
+    # client asking for it would slow every other user down.
+    ws_compression: bool = False
     max_token_bytes: int = 8192
     max_concurrent_verifications: int = 2
     # Budgets per principal and in total (issue 13; schema/budgets.py, README).
@@ -150,6 +154,7 @@ class Settings:
             max_headers=_int("KEHU_MAX_HEADERS", 100),
             header_timeout_s=_float("KEHU_HEADER_TIMEOUT", 10.0),
             keep_alive_timeout_s=_int("KEHU_KEEP_ALIVE_TIMEOUT", 5),
+            ws_compression=_bool("KEHU_WS_COMPRESSION", False),
             max_token_bytes=_int("KEHU_MAX_TOKEN_BYTES", 8192),
             max_concurrent_verifications=_int("KEHU_MAX_VERIFICATIONS", 2),
             max_concurrent_per_user=_int("KEHU_MAX_CONCURRENT_PER_USER", 16),

@@ -136,4 +136,5 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # was 16 MB while bodies stop at 8 MB).
         "ws_max_size": settings.max_body_bytes,
         "timeout_keep_alive": settings.keep_alive_timeout_s,
+        "ws_per_message_deflate": settings.ws_compression,
     }

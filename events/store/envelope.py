@@ -142,6 +142,9 @@ class Metadata:
         return Actor(user_id=self.actor_id, name=self.actor_name, role=Role(self.actor_role))
 
 
+_metadata_decoder = msgspec.json.Decoder(Metadata)
+
+
 class StoredEvent:
     """An event as the store holds it: a row of the log, converted at the edge.
 
@@ -213,6 +216,12 @@ class StoredEvent:
         meta = self._metadata
         if isinstance(meta, Metadata):
             return meta
+        if isinstance(meta, (str, bytes)):
+            try:  # straight from the text into the dataclass, as events are decoded
+                decoded = self._metadata = _metadata_decoder.decode(meta)
+                return decoded
+            except msgspec.ValidationError:
+                pass  # an older shape (extra: null, ...): the generic way below
         data = dict(loads(meta) if isinstance(meta, (str, bytes)) else meta)
         extra = data.pop("extra", {}) or {}
         decoded = self._metadata = Metadata(**data, extra=extra)

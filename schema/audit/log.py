@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, cast
 
+import msgspec
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -189,12 +190,14 @@ async def follow_log(
 
 
 def page_json(e: StoredEvent) -> dict[str, Any]:
-    """One event of an `eventPages` message: LoggedEvent's fields, under the same names."""
+    """One event of an `eventPages` message: LoggedEvent's fields, under the same names.
+    The payload goes out as the JSON text it was read as (schema/response_json.py writes it
+    as is), never decoded and encoded again: catch-up runs at the speed of the log."""
     m = e.metadata
     return {
         "position": e.position, "streamId": e.stream_id, "streamType": e.stream_type,
         "version": e.version, "type": e.event_type, "schemaVersion": e.schema_version,
-        "payload": e.payload, "actorId": m.actor_id, "actorName": m.actor_name,
+        "payload": msgspec.Raw(e.raw_payload), "actorId": m.actor_id, "actorName": m.actor_name,
         "actorRole": api_role(m.actor_role), "correlationId": m.correlation_id,
         "causationId": m.causation_id, "policyVersion": m.policy_version,
         "recordedAt": e.recorded_at.isoformat(), "hash": e.hash.hex(),

@@ -106,3 +106,12 @@ async def test_a_websocket_message_over_the_body_limit_closes_the_socket(
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
+async def test_websocket_compression_is_not_granted_by_default(
+        strict_server: LiveServer) -> None:
+    """A client offering permessage-deflate (this client does by default) gets plain frames:
+    compressing each of its messages would cost the event loop every other socket shares."""
+    async with connect_ws(strict_server) as ws:
+        assert "permessage-deflate" in (ws.request.headers.get("Sec-WebSocket-Extensions") or "")
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from events.demo.seed import seed_demo
 from events.store.db import create_pool
-from events.store.envelope import decode, decode_json
+from events.store.envelope import Metadata, StoredEvent, decode, decode_json
 from events.store.event_store import EVENT_COLUMNS, EventStore, row_to_event
 from events.store.fastjson import canonical, dumps, jsonb_decode, jsonb_encode, loads
 from events.store.hashing import GENESIS_HASH, RecordParts, event_hash, event_record
@@ -137,3 +137,26 @@ async def test_demo_log_decodes_the_same_straight_from_text(demo_pool: asyncpg.P
         assert isinstance(text, (str, bytes))
         generic = decode(row.event_type, row.schema_version, json.loads(text))
         assert decode_json(row.event_type, row.schema_version, text) == generic
+
+
+async def test_demo_log_metadata_decodes_the_same_straight_from_text(
+    demo_pool: asyncpg.Pool,
+) -> None:
+    """StoredEvent.metadata goes from the row's text straight into the dataclass; it must be
+    what the generic path (a dict, then the constructor) made, for every event of the demo."""
+    rows = [row_to_event(r) for r in await demo_pool.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM kehu_log.events")]
+    for row in rows:
+        raw = row._metadata
+        assert isinstance(raw, (str, bytes))
+        data = json.loads(raw)
+        extra = data.pop("extra", {}) or {}
+        assert row.metadata == Metadata(**data, extra=extra), row.position
+
+
+def test_metadata_of_an_older_shape_still_decodes() -> None:
+    """`extra: null` and absent optional keys (early events) take the generic way."""
+    text = ('{"actor_id":"u1","actor_name":"Wang","actor_role":"staff",'
+            '"correlation_id":"c1","extra":null}')
+    stored = StoredEvent(1, "s", "t", 1, "X", 1, "{}", text, datetime.now(UTC), b"")
+    assert stored.metadata == Metadata("u1", "Wang", "staff", "c1")
