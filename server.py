@@ -114,7 +114,8 @@ def start_runners(services: Services) -> list[asyncio.Task[None]]:
     """The background workers: one runner task per projection (across processes only one per
     projection is active) and the webhook dispatcher (one deliverer per webhook)."""
     runners = [
-        asyncio.create_task(run_forever(services.dsn, p, services.notifier),
+        asyncio.create_task(run_forever(services.dsn, p, services.notifier,
+                                        min_round_s=services.settings.projection_round_ms / 1000),
                             name=f"projection-{p.name}")
         for p in registry.ALL
     ]

@@ -53,6 +53,9 @@ class Settings:
     staff_see_all: bool = False
     poll_interval_s: float = 1.0
     run_projections: bool = True
+    # The least time between two rounds of a caught-up projection runner
+    # (projections/runner.run_active): under a steady stream of commits, rounds grow.
+    projection_round_ms: int = 20
     db_role: str = "kehu_app"
     # Query cost budgets (issue 13; README "Limits and budgets"): each field costs 1, times the
     # page size `first` of the lists around it; anonymous callers only read the schema.
@@ -146,6 +149,7 @@ class Settings:
             staff_see_all=_bool("KEHU_STAFF_SEE_ALL", False),
             poll_interval_s=_float("KEHU_POLL_INTERVAL", 1.0),
             run_projections=_bool("KEHU_RUN_PROJECTIONS", True),
+            projection_round_ms=_int("KEHU_PROJECTION_ROUND_MS", 20),
             db_role=os.environ.get("KEHU_DB_ROLE", "kehu_app"),
             max_cost=_int("KEHU_MAX_COST", 10_000),
             max_cost_anonymous=_int("KEHU_MAX_COST_ANONYMOUS", 500),

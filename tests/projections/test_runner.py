@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import asyncpg
@@ -199,3 +200,62 @@ async def test_rebuild_all_that_fails_swaps_nothing_and_releases_every_lock(
             assert await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(p.name))
     finally:
         await conn.close()
+
+
+async def _checkpoint_reaches(pool: asyncpg.Pool, name: str, position: int,
+                              timeout: float) -> bool:
+    from projections.runner import wait_for_position
+    return await wait_for_position(pool, [name], position, timeout)
+
+
+async def test_a_caught_up_runner_paces_its_rounds_but_answers_a_quiet_log_at_once(
+        dsn: str, store: EventStore, pool: asyncpg.Pool) -> None:
+    """min_round_s: the first commit after a quiet spell is applied at once; one arriving
+    right after a round waits for the next round (commits under load share rounds)."""
+    projection = counting_projection()
+    notifier = Notifier(dsn, poll_interval=30)  # woken by NOTIFY only, as in production
+    await notifier.start()
+    runner = asyncio.create_task(run_forever(dsn, projection, notifier, min_round_s=1.5))
+    observer = await connect(dsn)
+    try:
+        await _until_built(observer, projection.name)
+        await asyncio.sleep(1.6)  # a quiet spell longer than the pace
+        sid = random_id("thing-")
+        first = await store.append([StreamAppend(sid, "thing", 0, [ThingHappened(1)])], META)
+        # Well before the 1.5 s pace: a quiet log is not made to wait.
+        assert await _checkpoint_reaches(pool, projection.name, first.last_position, 1.0)
+        second = await store.append([StreamAppend(sid, "thing", 1, [ThingHappened(2)])], META)
+        # Right after a round: the next one waits out the pace, then takes the event.
+        assert not await _checkpoint_reaches(pool, projection.name, second.last_position, 0.3)
+        assert await _checkpoint_reaches(pool, projection.name, second.last_position, 10.0)
+        assert await observer.fetchval(
+            f"SELECT total FROM {projection.tables[0]} WHERE stream_id = $1", sid) == 3
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await notifier.stop()
+        await observer.close()
+
+
+async def test_events_a_projection_does_not_handle_still_move_its_checkpoint(
+        dsn: str, store: EventStore, pool: asyncpg.Pool) -> None:
+    """A filtered runner woken by other events' commits moves its checkpoint past them (so
+    read-your-writes waits and the lag it reports stay true) without writing anything."""
+    # Handles only a type nobody appends here; ThingHappened is someone else's event.
+    projection = dataclasses.replace(counting_projection(),
+                                     event_types=frozenset({"NothingHappened"}))
+    notifier = Notifier(dsn, poll_interval=0.1)
+    await notifier.start()
+    runner = asyncio.create_task(run_forever(dsn, projection, notifier, min_round_s=0.0))
+    observer = await connect(dsn)
+    try:
+        await _until_built(observer, projection.name)
+        other = await store.append([StreamAppend(random_id("thing-"), "thing", 0,
+                                                 [ThingHappened(1)])], META)
+        assert await _checkpoint_reaches(pool, projection.name, other.last_position, 5.0)
+        assert await observer.fetchval(f"SELECT count(*) FROM {projection.tables[0]}") == 0
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await notifier.stop()
+        await observer.close()
