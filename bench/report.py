@@ -157,7 +157,8 @@ def _heading(r: dict[str, Any]) -> str:
 
 def _load(r: dict[str, Any]) -> str:
     before, after = r.get("load", (float("nan"), float("nan")))
-    return f"{before:.2f} → {after:.2f}"
+    busy = f"; CPUs {r['busy before']:.0%} busy just before" if "busy before" in r else ""
+    return f"{before:.2f} → {after:.2f}{busy}"
 
 
 def write_markdown(path: Path, mode: str, machine: dict[str, str],
@@ -175,10 +176,11 @@ def write_markdown(path: Path, mode: str, machine: dict[str, str],
         "`bench/` also runs alone and prints its table (`python bench/append.py --help`).", "",
         "## Machine", "",
         *_table(["", ""], [[k, v] for k, v in machine.items()]),
-        "Each benchmark's section gives its command, its duration and the load average "
-        "(1 min) before → after it. Other work on the machine during a run lowers the "
-        "figures; a load near 0 before and about 1-2 after (the benchmark's own processes on "
-        "2 cores) means the benchmark had the machine to itself.", "",
+        "Each benchmark's section gives its command, its duration, the load average (1 min) "
+        "before → after it, and how busy the CPUs were just before it started (run_all waits, "
+        "bounded, for them to be quiet). Other work on the machine during a run lowers the "
+        "figures. The load average lags by about a minute, so its 'before' still carries the "
+        "previous benchmark's own processes; the CPU share is the direct measure.", "",
         "## Targets", "",
     ]
     rows = []

@@ -62,12 +62,34 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot (Linux /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(sample_s: float = 2.0) -> float:
+    """Share of all CPUs busy over the next `sample_s` seconds, 0..1."""
+    try:
+        busy0, total0 = _cpu_times()
+        time.sleep(sample_s)
+        busy1, total1 = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return (busy1 - busy0) / max(1, total1 - total0)
+
+
 def wait_quiet(max_wait: float, below: float) -> float:
-    """Wait until the 1-minute load average is under `below`, at most `max_wait` seconds."""
+    """Wait until the CPUs are busy less than `below` (share of all), at most `max_wait`
+    seconds; returns the last share seen. Measured directly rather than by the 1-minute load
+    average, which still carries the previous benchmark for a minute after it ends: waiting
+    on it would add about a minute per benchmark on a machine that is already quiet."""
     deadline = time.monotonic() + max_wait
-    while load_average() >= below and time.monotonic() < deadline:
-        time.sleep(5)
-    return load_average()
+    busy = cpu_busy()
+    while busy >= below and time.monotonic() < deadline:
+        busy = cpu_busy(5)
+    return busy
 
 
 def _last_line(text: str) -> str:
@@ -136,7 +158,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--quiet-wait", type=float, default=300,
                         help="seconds to wait at most for a quiet machine before each one")
-    parser.add_argument("--quiet-below", type=float, default=1.0)
+    parser.add_argument("--quiet-below", type=float, default=0.25,
+                        help="quiet: the CPUs busy less than this share of their time")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--from-json", type=Path, nargs="+",
                         help="rewrite the note from saved results, running nothing; of several"
@@ -160,10 +183,13 @@ def main() -> None:
     for name in names:
         if name == "analytics" and not (ROOT / "bench" / "analytics.py").exists():
             continue
-        before = wait_quiet(args.quiet_wait, args.quiet_below)
-        print(f"--- {name} ({mode}; load average {before:.2f})", flush=True)
+        busy = wait_quiet(args.quiet_wait, args.quiet_below)
+        before = load_average()
+        print(f"--- {name} ({mode}; CPUs {busy:.0%} busy, load average {before:.2f})",
+              flush=True)
         result = run_one(name, SIZES[name][args.full], env, TIME_LIMIT_S[mode])
         result["load"] = (before, load_average())
+        result["busy before"] = busy
         state = ("not run: " + result["skipped"] if "skipped" in result else
                  "done" if result["ok"] else "did not finish: " + result["error"])
         print(f"--- {name}: {state} ({result['seconds']:.0f} s)", flush=True)
