@@ -135,7 +135,7 @@ async def measure(total: int) -> dict[str, Any]:
                 f"{total:,} single-event appends per scenario, {total * 10:,} events in"
                 " 100-event batches",
                 "(a) and (b) commit every append on its own; Kehu's group commit lets concurrent"
-                " appends share one transaction, which is how it passes (a) with many writers."
+                " appends share one transaction, which is how it can pass (a) with many writers."
                 " The 100-event rows, one transaction per append for all three, show the"
                 " per-event cost of the checks, hashing and encoding."]}
 

@@ -190,7 +190,7 @@ def report(r: dict[str, Any]) -> dict[str, Any]:
                   f" p99 {p['inclusion_ms_p99']:.1f} ms",
          "met": median < TARGET_PROOF_MS},
     ]
-    return {"title": "Tamper evidence (audit)", "tables": [{"header": ("measure", "figure"),
+    return {"title": "Tamper evidence and audit", "tables": [{"header": ("measure", "figure"),
                                                             "rows": rows}],
             "targets": targets, "figures": r,
             "notes": [f"proofs on a log of {n} synthetic events written straight into the table;"

