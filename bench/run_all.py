@@ -1,7 +1,8 @@
 """Every benchmark in one command; regenerates docs/benchmarks.md.
 
-    python bench/run_all.py            # short sizes (about 15 minutes on a quiet 2-core machine)
-    python bench/run_all.py --full     # the issue's sizes: 1,000,000 events for replay, audit
+    python bench/run_all.py            # short sizes: about 6 minutes of benchmarks on 2 cores
+    python bench/run_all.py --full     # the issues' sizes (1,000,000 events for replay, audit
+                                       # and analytics): about 25 minutes, estimated
     python bench/run_all.py --only append,latency --no-write
     python bench/run_all.py --from-json /tmp/kehu-bench-short.json   # rewrite, run nothing
 
