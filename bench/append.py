@@ -118,14 +118,15 @@ async def measure(total: int) -> dict[str, Any]:
                          f"{kehu:,.0f}", f"{kehu / base:.2f}", f"{kehu / es:.2f}"))
     base, es, kehu = at8
     targets = [
-        {"name": "8 writers: kehu >= 60% of (a) bare INSERT", "value": f"{kehu / base:.2f}",
-         "ratio": f"{kehu:,.0f} / {base:,.0f} ev/s", "met": kehu >= TARGET_OF_BARE * base},
-        {"name": "8 writers: kehu >= 3x (b) eventsourcing", "value": f"{kehu / es:.2f}x",
-         "ratio": f"{kehu:,.0f} / {es:,.0f} ev/s", "met": kehu >= TARGET_OF_PEER * es},
-        {"name": "100-event appends, 8 writers: kehu >= 60% of (a) bare INSERT",
+        # Names as issue 17 words its targets.
+        {"name": "100-event appends ≥ 0.6 of bare INSERT",
          "value": f"{batches8[2] / batches8[0]:.2f}",
-         "ratio": f"{batches8[2]:,.0f} / {batches8[0]:,.0f} ev/s",
+         "ratio": f"{batches8[2]:,.0f} / {batches8[0]:,.0f} ev/s (8 writers)",
          "met": batches8[2] >= TARGET_OF_BARE * batches8[0]},
+        {"name": "8-writer single appends ≥ 0.6 of bare", "value": f"{kehu / base:.2f}",
+         "ratio": f"{kehu:,.0f} / {base:,.0f} ev/s", "met": kehu >= TARGET_OF_BARE * base},
+        {"name": "8-writer single appends ≥ 3× `eventsourcing`", "value": f"{kehu / es:.2f}x",
+         "ratio": f"{kehu:,.0f} / {es:,.0f} ev/s", "met": kehu >= TARGET_OF_PEER * es},
     ]
     header = ("writers", "events/append", "(a) bare INSERT ev/s", "(b) eventsourcing ev/s",
               "kehu ev/s", "kehu/(a)", "kehu/(b)")
@@ -134,7 +135,7 @@ async def measure(total: int) -> dict[str, Any]:
                 f"{total:,} single-event appends per scenario, {total * 10:,} events in"
                 " 100-event batches",
                 "(a) and (b) commit every append on its own; Kehu's group commit lets concurrent"
-                " appends share one transaction, which is how it passes (a) with many writers."
+                " appends share one transaction, which is how it can pass (a) with many writers."
                 " The 100-event rows, one transaction per append for all three, show the"
                 " per-event cost of the checks, hashing and encoding."]}
 

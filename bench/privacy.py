@@ -127,17 +127,19 @@ async def main(events: int, writers: int, subjects: int, rounds: int) -> dict[st
     for kind in ("encrypted", "mixed"):
         for what, got in (("append", appends), ("read", reads)):
             ratio = got[kind] / got["plain"]
-            targets.append({"name": f"{what}, {kind} vs plain", "value": f"{ratio:.2f}",
-                            "ratio": ">= 0.8", "met": ratio >= 0.8})
+            label = "every event encrypted" if kind == "encrypted" else "one in five encrypted"
+            targets.append({"name": f"{what}, {label}: ≥ 0.8 of plain", "value": f"{ratio:.2f}",
+                            "ratio": f"{got[kind]:,.0f} / {got['plain']:,.0f} /s",
+                            "met": ratio >= 0.8})
     return {
         "title": f"Crypto-shredding: {events} events per run, {writers} writers,"
                  f" {subjects} customers ({keys} data keys), best of {rounds}",
         "tables": [{"header": ["events", "append /s", "read /s"], "rows": [
             [kind, f"{appends[kind]:,.0f}", f"{reads[kind]:,.0f}"] for kind, _ in KINDS]}],
         "targets": targets,
-        "notes": ["plain: no personal field; encrypted: every event has two (note, phone),",
-                  "sealed with AES-256-GCM under the customer's key; mixed: one event in five",
-                  "has them. Reads decode every event to its dataclass."],
+        "notes": ["plain: no personal field; encrypted: every event has two (note, phone),"
+                  " sealed with AES-256-GCM under the customer's key; mixed: one event in five"
+                  " has them. Reads decode every event to its dataclass."],
     }
 
 

