@@ -205,6 +205,21 @@ def summarise(clock: Clock, rate: float, elapsed: float) -> dict[str, Any]:
                   f" ({LANES} lanes of single-event appends)"]}
 
 
+def combine(separate: dict[str, Any], inside: dict[str, Any]) -> dict[str, Any]:
+    """One report of both deployments: the targets are judged on the first (runners in
+    `kehu projections`, as the issue allows); the second (runners in the API server, the
+    default of `kehu serve`) is reported beside it."""
+    table = separate["tables"][0]
+    rows = [[f"{r[0]} (runners in kehu projections)", *r[1:]] for r in table["rows"]]
+    rows += [[f"{r[0]} (runners in the API server)", *r[1:]] for r in inside["tables"][0]["rows"]]
+    reported = [{**t, "name": t["name"] + " (runners in the API server; reported)", "met": None}
+                for t in inside["targets"]]
+    return {**separate, "tables": [{"header": table["header"], "rows": rows}],
+            "targets": [*separate["targets"], *reported],
+            "notes": [*separate["notes"], *(f"runners in the API server: {n}"
+                                            for n in inside["notes"])]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=1000)
@@ -212,8 +227,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--separate-projections", action="store_true",
                         help="run the projection runners in their own process")
+    parser.add_argument("--both", action="store_true",
+                        help="the targets with the runners in `kehu projections` (the issue's "
+                             "way), then the same run with them inside the API server, reported")
     args = parser.parse_args()
-    out = asyncio.run(measure(args.rate, args.seconds, args.separate_projections))
+    out = asyncio.run(measure(args.rate, args.seconds, args.separate_projections or args.both))
+    if args.both:
+        inside = asyncio.run(measure(args.rate, args.seconds, False))
+        out = combine(out, inside)
     print_report(out)
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))

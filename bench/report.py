@@ -52,12 +52,16 @@ METHOD = {
               "with it. The rebuild rate target is set on 1,000,000 events: a smaller run "
               "reports it without judging it. Per projection, the seconds are until each one "
               "was swapped in: with the shared reader they end together.",
-    "latency": "A real server (`server.py serve`, one uvicorn worker, projection runners on). "
-               "This process appends single-event commands of the same domain mix at a steady "
-               "1,000 events/s from 50 lanes for 20 s, and times each commit (when `append` "
-               "returns) to (1) its arrival on an `events` GraphQL subscription over a "
-               "graphql-transport-ws WebSocket and (2) every projection's checkpoint passing it "
-               "(LISTEN on the runners' channel, plus a 20 ms poll).",
+    "latency": "A real server (`server.py serve`, one uvicorn worker), twice: first with the "
+               "projection runners in a `kehu projections` process of their own and the API "
+               "server started with KEHU_RUN_PROJECTIONS=false (the deployment "
+               "docs/operations.md gives for busy servers; the targets are judged on this one), "
+               "then with the runners inside the API server (`kehu serve`'s default; "
+               "reported). This process appends single-event commands of the same domain mix "
+               "at a steady 1,000 events/s from 50 lanes for 20 s, and times each commit "
+               "(when `append` returns) to (1) its arrival on an `events` GraphQL "
+               "subscription over a graphql-transport-ws WebSocket and (2) every projection's "
+               "checkpoint passing it (LISTEN on the runners' channel, plus a 20 ms poll).",
     "subscribers": "A real server (projection runners on). 8 writers append single events as "
                    "fast as they can for a fixed time, first with no subscriber, then with 500 "
                    "live `events(types: [\"BenchPing\"])` subscriptions over "

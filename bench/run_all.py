@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = {  # name -> (short args, full args), in the order they run and appear
     "append": (["--events", "2000"], ["--events", "8000"]),
     "replay": (["--events", "100000"], ["--events", "1000000"]),
-    "latency": (["--seconds", "20"], ["--seconds", "20"]),
+    "latency": (["--seconds", "20", "--both"], ["--seconds", "20", "--both"]),
     "subscribers": (["--subscribers", "500", "--seconds", "10", "--catch-up", "50000"],
                     ["--subscribers", "500", "--seconds", "20", "--catch-up", "200000"]),
     "api": (["--requests", "3000"], ["--requests", "10000"]),
