@@ -23,6 +23,7 @@ import sys
 from collections.abc import AsyncIterator
 
 try:
+    import asyncpg
     from starlette.applications import Starlette
     from starlette.routing import Route, WebSocketRoute
     from starlette.types import Receive, Scope, Send
@@ -95,7 +96,44 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     finally:
         await stop_shared_reader(notifier)  # the process's log reader (subscriptions)
         await notifier.stop()
-        await pool.close()
+        await close_pool(pool)
+
+
+SHUTDOWN_GRACE_S = 10.0
+
+
+async def close_pool(pool: asyncpg.Pool) -> None:
+    """Close gracefully, within a bound: `Pool.close` waits for every connection to come back,
+    so one task still holding a connection kept a stopping server alive for as long as it
+    held it (a server asked to stop once waited more than a minute). Past the bound, the
+    tasks still running are logged by name and the connections are closed hard."""
+    try:
+        await asyncio.wait_for(pool.close(), SHUTDOWN_GRACE_S)
+    except TimeoutError:
+        log.warning("stopping: pool connections still held after %.0f s; closing them; tasks"
+                    " still running: %s", SHUTDOWN_GRACE_S, running_tasks())
+        pool.terminate()
+
+
+def running_tasks() -> str:
+    current = asyncio.current_task()
+    return ", ".join(sorted(t.get_name() for t in asyncio.all_tasks() if t is not current))
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the background tasks and wait for them, within a bound; name any that will not
+    end (a task that swallows its cancellation would otherwise keep the process up)."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_S)
+    for task in done:  # retrieved, so a task that failed is not reported again at exit
+        if not task.cancelled():
+            task.exception()
+    if pending:
+        log.warning("stopping: tasks did not end within %.0f s of being cancelled: %s",
+                    SHUTDOWN_GRACE_S, ", ".join(sorted(t.get_name() for t in pending)))
 
 
 def tune_gc() -> None:
@@ -158,9 +196,7 @@ async def _run_projections() -> None:
             loop.add_signal_handler(sig, stop.set)
         log.info("projection runners started: %s", ", ".join(p.name for p in registry.ALL))
         await stop.wait()
-        for task in runners:
-            task.cancel()
-        await asyncio.gather(*runners, return_exceptions=True)
+        await stop_tasks(runners)
 
 
 async def _relay_nats() -> None:
@@ -205,9 +241,7 @@ def create_app(settings: Settings | None = None, *, public_url: str | None = Non
             try:
                 yield
             finally:
-                for task in runners:
-                    task.cancel()
-                await asyncio.gather(*runners, return_exceptions=True)
+                await stop_tasks(runners)
                 tracing.shutdown()
 
     ledger = Ledger()  # per-principal and total budgets (schema/budgets.py)
