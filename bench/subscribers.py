@@ -37,7 +37,7 @@ from websockets.typing import Subprotocol
 
 from bench import workload
 from bench.common import fresh_database, print_report
-from bench.latency import percentile
+from bench.latency import percentile, projection_process
 from events.shared.actors import Role
 from events.store.db import create_pool
 from events.store.envelope import Event
@@ -212,7 +212,8 @@ async def read_all_rate(store: EventStore, after: int, last: int) -> float:
     return (last - after) / (time.perf_counter() - start)
 
 
-async def measure(subscribers: int, seconds: float, catch_up_events: int) -> dict[str, Any]:
+async def measure(subscribers: int, seconds: float, catch_up_events: int,
+                  separate: bool = False) -> dict[str, Any]:
     async with fresh_database() as dsn:
         pool = await create_pool(dsn, min_size=4, max_size=WRITERS + 4)
         store = EventStore(pool)
@@ -220,8 +221,9 @@ async def measure(subscribers: int, seconds: float, catch_up_events: int) -> dic
         await workload.load(store, catch_up_events, run="cu")
         last = await store.head_position()
         with tempfile.TemporaryDirectory() as tmp, \
-                run_server(dsn, Path(tmp)) as server:
-            out: dict[str, Any] = {"events": last - start}
+                projection_process(dsn, Path(tmp), separate) as extra, \
+                run_server(dsn, Path(tmp), **extra) as server:
+            out: dict[str, Any] = {"events": last - start, "separate": separate}
             await projections_at(store, last)  # not competing with a starting server's catch-up
             out["read_all"] = await read_all_rate(store, start, last)
             out["eventPages"] = await catch_up(server, PAGES, start, last)
@@ -292,8 +294,10 @@ def report(r: dict[str, Any], subscribers: int) -> dict[str, Any]:
             "notes": [f"{WRITERS} writers of single-event appends, {PING_EVERY_S * 1000:.0f} ms"
                       " between pings (pinging stops with the window; the subscribers wait"
                       f" up to {DELIVERY_GRACE_S:.0f} s for the last ones); each subscriber"
-                      " is an integration user of its own; the server runs its projections"
-                      " in both windows"]}
+                      " is an integration user of its own; the projection runners run in both"
+                      " windows, " + ("in a `kehu projections` process of their own (the API"
+                                      " server with KEHU_RUN_PROJECTIONS=false)"
+                                      if r.get("separate") else "inside the API server")]}
 
 
 def main() -> None:
@@ -302,9 +306,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--catch-up", type=int, default=50_000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--separate-projections", action="store_true",
+                        help="run the projection runners in a `kehu projections` process")
     args = parser.parse_args()
-    out = report(asyncio.run(measure(args.subscribers, args.seconds, args.catch_up)),
-                 args.subscribers)
+    out = report(asyncio.run(measure(args.subscribers, args.seconds, args.catch_up,
+                                     args.separate_projections)), args.subscribers)
     print_report(out)
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1))
