@@ -70,10 +70,7 @@ async def _read_together(reader: asyncpg.Connection, jobs: dict[Projection, asyn
     types = None if any(p.event_types is None for p in jobs) else sorted(
         {t for p in jobs for t in p.event_types or ()})
 
-    # Each page is the events in a window of positions, read with a plan made for its bounds
-    # (see runner.apply_batch: the generic plan would scan the whole rest of the log).
-    await reader.execute("SET plan_cache_mode = force_custom_plan")
-
+    # Each page is the events in a window of positions (read_after keeps it an index range).
     def fetch(after: int) -> tuple[int, asyncio.Future[list[StoredEvent]]] | None:
         upto = min(head, after + SHARED_BATCH)
         return (upto, asyncio.ensure_future(

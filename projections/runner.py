@@ -71,29 +71,30 @@ async def apply_batch(conn: asyncpg.Connection, projection: Projection, after: i
         # projection writes, but the checkpoint is in the same transaction and is lost with
         # them, so the runner simply applies those events again. Exactly-once effect holds,
         # and a batch no longer waits for a WAL flush (the log itself keeps full durability).
-        #
-        # Custom plans for the read, and a window of positions: read_after's one statement
-        # serves every kind of reader, so its generic plan cannot use `upto` as an index bound,
-        # and scanned (then sorted) every event after `after` for each page, which made a
-        # rebuild quadratic in the log. A bound window keeps each page's scan to WINDOW pages.
         head = int(await conn.fetchval(
             "SELECT position FROM kehu_log.event_head,"
-            " set_config('synchronous_commit', 'off', true) AS commit_mode,"
-            " set_config('plan_cache_mode', 'force_custom_plan', true) AS plan_mode"
+            " set_config('synchronous_commit', 'off', true) AS commit_mode"
         ))
         if head <= after:
             return after
-        upto = min(head, after + WINDOW * batch)
-        types = sorted(projection.event_types) if projection.event_types is not None else None
-        events = await read_after(conn, after, batch, types, upto=upto)
-        # A full batch may leave more; otherwise everything up to `upto` was seen (filtered
-        # projections too), so the checkpoint and the lag it reports stay true.
-        position = events[-1].position if len(events) == batch else upto
+        events, position = await _read_window(conn, projection, after, head, batch)
         await write_page(conn, projection, projection.order_page(events))
         await _save_checkpoint(conn, checkpoint_name or projection.name, position,
                                projection.version, notify=True)
     metrics.PROJECTED_EVENTS.labels(projection=projection.name).inc(len(events))
     return position
+
+
+async def _read_window(conn: asyncpg.Connection, projection: Projection, after: int,
+                       head: int, batch: int) -> tuple[list[StoredEvent], int]:
+    """The projection's events of the next window of positions (at most WINDOW batches of
+    the log, so a filtered projection's page may be short), and how far that looked: a full
+    batch may leave more; otherwise everything up to the window's end was seen, so the
+    checkpoint and the lag it reports stay true."""
+    upto = min(head, after + WINDOW * batch)
+    types = sorted(projection.event_types) if projection.event_types is not None else None
+    events = await read_after(conn, after, batch, types, upto=upto)
+    return events, (events[-1].position if len(events) == batch else upto)
 
 
 async def _apply_known_head(conn: asyncpg.Connection, projection: Projection, after: int,
@@ -104,10 +105,7 @@ async def _apply_known_head(conn: asyncpg.Connection, projection: Projection, af
     trips per wake-up for events it does not handle (most wake-ups of a filtered one)."""
     if head <= after:
         return after
-    upto = min(head, after + WINDOW * batch)
-    types = sorted(projection.event_types) if projection.event_types is not None else None
-    events = await read_after(conn, after, batch, types, upto=upto)
-    position = events[-1].position if len(events) == batch else upto
+    events, position = await _read_window(conn, projection, after, head, batch)
     if not events:
         await _save_checkpoint(conn, projection.name, position, projection.version, notify=True)
         return position

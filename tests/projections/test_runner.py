@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -208,17 +210,32 @@ async def _checkpoint_reaches(pool: asyncpg.Pool, name: str, position: int,
     return await wait_for_position(pool, [name], position, timeout)
 
 
+@contextlib.asynccontextmanager
+async def active_runner(dsn: str, projection: Projection, min_round_s: float,
+                        poll_interval: float) -> AsyncIterator[asyncpg.Connection]:
+    """A runner for `projection`, active once this yields; the connection observes."""
+    notifier = Notifier(dsn, poll_interval=poll_interval)
+    await notifier.start()
+    runner = asyncio.create_task(run_forever(dsn, projection, notifier,
+                                             min_round_s=min_round_s))
+    observer = await connect(dsn)
+    try:
+        await _until_built(observer, projection.name)
+        yield observer
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await notifier.stop()
+        await observer.close()
+
+
 async def test_a_caught_up_runner_paces_its_rounds_but_answers_a_quiet_log_at_once(
         dsn: str, store: EventStore, pool: asyncpg.Pool) -> None:
     """min_round_s: the first commit after a quiet spell is applied at once; one arriving
     right after a round waits for the next round (commits under load share rounds)."""
     projection = counting_projection()
-    notifier = Notifier(dsn, poll_interval=30)  # woken by NOTIFY only, as in production
-    await notifier.start()
-    runner = asyncio.create_task(run_forever(dsn, projection, notifier, min_round_s=1.5))
-    observer = await connect(dsn)
-    try:
-        await _until_built(observer, projection.name)
+    # Woken by NOTIFY only, as in production (the poll interval is far above the pace).
+    async with active_runner(dsn, projection, 1.5, poll_interval=30) as observer:
         await asyncio.sleep(1.6)  # a quiet spell longer than the pace
         sid = random_id("thing-")
         first = await store.append([StreamAppend(sid, "thing", 0, [ThingHappened(1)])], META)
@@ -230,11 +247,6 @@ async def test_a_caught_up_runner_paces_its_rounds_but_answers_a_quiet_log_at_on
         assert await _checkpoint_reaches(pool, projection.name, second.last_position, 10.0)
         assert await observer.fetchval(
             f"SELECT total FROM {projection.tables[0]} WHERE stream_id = $1", sid) == 3
-    finally:
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
-        await notifier.stop()
-        await observer.close()
 
 
 async def test_events_a_projection_does_not_handle_still_move_its_checkpoint(
@@ -244,18 +256,8 @@ async def test_events_a_projection_does_not_handle_still_move_its_checkpoint(
     # Handles only a type nobody appends here; ThingHappened is someone else's event.
     projection = dataclasses.replace(counting_projection(),
                                      event_types=frozenset({"NothingHappened"}))
-    notifier = Notifier(dsn, poll_interval=0.1)
-    await notifier.start()
-    runner = asyncio.create_task(run_forever(dsn, projection, notifier, min_round_s=0.0))
-    observer = await connect(dsn)
-    try:
-        await _until_built(observer, projection.name)
+    async with active_runner(dsn, projection, 0.0, poll_interval=0.1) as observer:
         other = await store.append([StreamAppend(random_id("thing-"), "thing", 0,
                                                  [ThingHappened(1)])], META)
         assert await _checkpoint_reaches(pool, projection.name, other.last_position, 5.0)
         assert await observer.fetchval(f"SELECT count(*) FROM {projection.tables[0]}") == 0
-    finally:
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
-        await notifier.stop()
-        await observer.close()
