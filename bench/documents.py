@@ -63,7 +63,12 @@ async def measure(total: int, size: int, clients: int) -> dict[str, Any]:
     async with fresh_database() as dsn:
         pool = await create_pool(dsn, min_size=1, max_size=2)
         store = EventStore(pool)
-        with tempfile.TemporaryDirectory() as tmp, run_server(dsn, Path(tmp)) as server:
+        # One staff member's uploads: the per-user request budgets of issue 13 would answer
+        # 429 and cap the figure at the budget; this measures the document path.
+        budgets = {"KEHU_RATE_PER_USER": "1000000", "KEHU_RATE_BURST": "1000000",
+                   "KEHU_MAX_CONCURRENT_PER_USER": str(clients * 2)}
+        with tempfile.TemporaryDirectory() as tmp, \
+                run_server(dsn, Path(tmp), **budgets) as server:
             staff, boss = User(server, Role.STAFF), User(server, Role.MANAGER)
             meal_at = datetime.now(UTC) - timedelta(days=2)
             await seeded(store, meal_at)

@@ -153,7 +153,8 @@ def report(result: dict[str, Any]) -> dict[str, Any]:
     scan = f["plain scan"][0]
     # Names as issue 17 words its targets. The rebuild rate is the 1M-event workload's: on a
     # smaller log (run_all's short sizes) it is reported, not judged.
-    full_size = f["events"] >= TARGET_EVENTS
+    # The workload loads whole customers, so asking for 1,000,000 events gives 999,994.
+    full_size = f["events"] >= TARGET_EVENTS - workload.EVENTS_PER_CUSTOMER
     size = "" if full_size else f"; measured at {f['events']:,} events, not judged"
     targets = [
         {"name": "read the whole log ≥ 0.6 of a plain SELECT scan", "value": f"{read / scan:.2f}",
