@@ -138,13 +138,17 @@ async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
 
 def tune_gc() -> None:
     """Once started: what exists now (schema, modules, settings) lives as long as the process,
-    so it leaves the garbage collector's view. A subscription catching up makes and drops
-    millions of small objects, and each full collection walked the whole heap again
-    (`eventPages` catch-up ~50k -> ~63k events/s, bench/subscribers.py). The thresholds stay
-    the default: raising the first to 20,000 gained a little more speed but let the hostile
-    neighbour's attacks push the server's memory from 1.7x to 2.1x idle (the limit is 2x)."""
+    so it leaves the collector's view (`gc.freeze`), and young objects are collected every
+    2,000 allocations instead of 700. Every subscription message makes short-lived cycles
+    (graphql-core's paths and infos, futures), so under 500 subscriptions the default
+    collector ran without pause and the server fell behind for good: in bench/subscribers.py
+    only 500 of 23,500 pings were delivered in the window; with these settings all were, p99
+    354 ms. Higher first thresholds (5,000-20,000) were as fast but let the hostile
+    neighbour's attacks push memory past 2x idle (2.0-2.3x; 1.7-1.9x with these); raising
+    the older generations' thresholds did the same."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(2_000, 10, 10)
 
 
 def start_runners(services: Services) -> list[asyncio.Task[None]]:
