@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,15 @@ def run_one(name: str, args: list[str], env: dict[str, str], limit: float) -> di
     return result
 
 
+def saved_run(path: Path) -> dict[str, Any]:
+    """A saved run; results without their own finishing time carry the file's."""
+    run: dict[str, Any] = json.loads(path.read_text())
+    saved = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for r in run["results"]:
+        r.setdefault("saved", saved)
+    return run
+
+
 def merge(runs: list[dict[str, Any]]) -> tuple[str, dict[str, str], list[dict[str, Any]]]:
     """Saved runs as one: per benchmark the last run's result, in run_all's order. The mode
     and machine are the last run's; the document names a mixed mode as such."""
@@ -169,8 +179,8 @@ def main() -> None:
                         f"{tempfile.gettempdir()}/kehu-bench-MODE.json)")
     args = parser.parse_args()
     if args.from_json:
-        mode, machine, results = merge([json.loads(p.read_text()) for p in args.from_json])
-        write_markdown(args.out, mode, machine, results)
+        mode, machine, results = merge([saved_run(p) for p in args.from_json])
+        write_markdown(args.out, mode, machine, results, runs=len(args.from_json))
         print(f"wrote {args.out}")
         return
     mode = "full" if args.full else "short"
@@ -191,6 +201,7 @@ def main() -> None:
         result = run_one(name, SIZES[name][args.full], env, TIME_LIMIT_S[mode])
         result["load"] = (before, load_average())
         result["busy before"] = busy
+        result["finished"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         state = ("not run: " + result["skipped"] if "skipped" in result else
                  "done" if result["ok"] else "did not finish: " + result["error"])
         print(f"--- {name}: {state} ({result['seconds']:.0f} s)", flush=True)
