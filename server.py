@@ -110,7 +110,7 @@ async def close_pool(pool: asyncpg.Pool) -> None:
     try:
         await asyncio.wait_for(pool.close(), SHUTDOWN_GRACE_S)
     except TimeoutError:
-        log.warning("stopping: pool connections still held after %.0f s; closing them; tasks"
+        log.warning("stopping: pool connections still held after %g s; closing them; tasks"
                     " still running: %s", SHUTDOWN_GRACE_S, running_tasks())
         pool.terminate()
 
@@ -132,7 +132,7 @@ async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
         if not task.cancelled():
             task.exception()
     if pending:
-        log.warning("stopping: tasks did not end within %.0f s of being cancelled: %s",
+        log.warning("stopping: tasks did not end within %g s of being cancelled: %s",
                     SHUTDOWN_GRACE_S, ", ".join(sorted(t.get_name() for t in pending)))
 
 
